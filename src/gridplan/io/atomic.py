@@ -1,0 +1,59 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half.
+
+Every file gridplan writes goes through here: the content is written to a
+temporary file in the destination folder, flushed, then renamed over the
+target (``os.replace`` is atomic on POSIX and Windows within one volume).
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> write_text(d / "a.txt", "hello")
+>>> (d / "a.txt").read_text()
+'hello'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_path", "write_bytes", "write_text"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it to ``path``.
+
+    For writers that want a file name (GDAL, pandas). On error the temporary
+    file is removed and ``path`` is left untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent
+    )
+    os.close(fd)
+    os.unlink(tmp)  # writers such as GDAL refuse to overwrite an existing file
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` atomically (UTF-8 by default, ``\\n`` newlines)."""
+    write_bytes(path, text.encode(encoding))
