@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_bytes", "write_text"]
+__all__ = ["atomic_path", "staged_dir", "write_bytes", "write_text"]
 
 
 @contextlib.contextmanager
@@ -56,3 +57,33 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` atomically (UTF-8 by default, ``\\n`` newlines)."""
     write_bytes(path, text.encode(encoding))
+
+
+@contextlib.contextmanager
+def staged_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty staging folder; on success move its files into ``path``.
+
+    Nothing in ``path`` changes unless the whole block succeeds, so a failed
+    run never leaves an output folder half old, half new. Files already in
+    ``path`` that the run does not produce are left alone.
+
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "out"
+    >>> with staged_dir(out) as stage:
+    ...     _ = (stage / "a.txt").write_text("x")
+    >>> sorted(p.name for p in out.iterdir())
+    ['a.txt']
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield stage
+        target.mkdir(exist_ok=True)
+        for item in sorted(stage.rglob("*")):
+            if item.is_file():
+                dest = target / item.relative_to(stage)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(item, dest)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

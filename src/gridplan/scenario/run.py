@@ -1,0 +1,184 @@
+"""Run a scenario end to end: territory → divide → allocate → files.
+
+Every output is produced in a staging folder first and moved into place only
+when the whole run succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from gridplan.errors import InputError
+from gridplan.io.atomic import staged_dir
+from gridplan.territory import Territory
+
+__all__ = ["RunResult", "run_allocation", "run_scenario", "write_outputs"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the plan, the allocation (or None) and the files written."""
+
+    territory: Territory | None
+    plan: Any = None
+    allocation: Any = None
+    files: list[Path] = field(default_factory=list)
+
+
+def _read_layer(path: str, what: str) -> gpd.GeoDataFrame:
+    if not Path(path).exists():
+        raise InputError(f"{what} file {path!r} does not exist; check the path.")
+    try:
+        return gpd.read_file(path)
+    except Exception as exc:  # GDAL raises many types; report them as one
+        raise InputError(f"could not read {what} file {path!r}: {exc}") from exc
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def run_scenario(
+    cfg: dict[str, Any],
+    out_dir: str | os.PathLike[str],
+    layers: dict[str, gpd.GeoDataFrame] | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run a validated scenario (see :func:`gridplan.scenario.load_scenario`).
+
+    ``layers`` supplies in-memory layers (``units``, ``sites``, ``workers``,
+    ``volunteers``) instead of the files named in ``cfg``; the demo uses it.
+    """
+    from gridplan.allocate import allocate
+    from gridplan.divide import divide
+
+    step = progress or (lambda _msg: None)
+    layers = dict(layers or {})
+    u = cfg["units"]
+    step("validating units")
+    units = layers.get("units")
+    if units is None:
+        units = _read_layer(u["path"], "units")
+    territory = Territory(
+        units,
+        population=u["population"],
+        households=u["households"],
+        id=u["id"],
+        parent=u["parent"],
+        demand=u["demand"],
+        crs=u["crs"],
+        contiguity=u["contiguity"],
+        snap=u["snap"],
+        islands=u["islands"],
+        repair=u["repair"],
+    )
+    result = RunResult(territory=territory)
+    d = cfg["divide"]
+    step("dividing into grids")
+    plan = divide(
+        territory,
+        n_grids=d["grids"],
+        households_per_grid=d["households_per_grid"],
+        tolerance=d["tolerance"],
+        balance=d["balance"],
+        area_weight=d["area_weight"],
+        compactness=d["compactness"],
+        within=d["within"],
+        seed=d["seed"],
+        time_limit=d["time_limit"],
+        strict=d["strict"],
+    )
+    result.plan = plan
+    if cfg["has_allocate"]:
+        a = cfg["allocate"]
+        inputs = {}
+        for key in ("sites", "workers", "volunteers"):
+            layer = layers.get(key)
+            if layer is None and a[key] is not None:
+                layer = _read_layer(a[key], key)
+            inputs[key] = layer
+        step("allocating sites, workers and volunteers")
+        result.allocation = allocate(
+            plan.grids,
+            **inputs,
+            budget=a["budget"],
+            solver=a["solver"],
+            time_limit=a["time_limit"],
+            mip_gap=a["mip_gap"],
+        )
+    step("writing outputs")
+    result.files = write_outputs(result, out_dir, cfg)
+    return result
+
+
+def run_allocation(
+    grids: str | gpd.GeoDataFrame,
+    out_dir: str | os.PathLike[str],
+    *,
+    sites: str | gpd.GeoDataFrame | None = None,
+    workers: str | gpd.GeoDataFrame | None = None,
+    volunteers: str | gpd.GeoDataFrame | None = None,
+    map: bool = True,
+    progress: Progress | None = None,
+    **settings: Any,
+) -> RunResult:
+    """Allocate on an existing grids layer (a file or GeoDataFrame) and write the outputs.
+
+    ``settings`` are :func:`gridplan.allocate` keywords (budget, solver, ...).
+    """
+    from gridplan.allocate import allocate
+
+    step = progress or (lambda _msg: None)
+    step("reading inputs")
+    layers = {}
+    for key, value in {"grids": grids, "sites": sites, "workers": workers,
+                       "volunteers": volunteers}.items():  # fmt: skip
+        layers[key] = _read_layer(value, key) if isinstance(value, (str, Path)) else value
+    grids_gdf = layers.pop("grids")
+    if "grid" in grids_gdf.columns:
+        grids_gdf = grids_gdf.set_index("grid")
+    step("allocating sites, workers and volunteers")
+    result = RunResult(territory=None, allocation=allocate(grids_gdf, **layers, **settings))
+    step("writing outputs")
+    result.files = write_outputs(result, out_dir, {"output": {"map": map, "tiles": None}})
+    return result
+
+
+def write_outputs(
+    result: RunResult, out_dir: str | os.PathLike[str], cfg: dict[str, Any]
+) -> list[Path]:
+    """Write plan, grids, metrics, allocation, tables, map and report into ``out_dir``."""
+    from gridplan.scenario.report import markdown_report
+
+    plan, allocation = result.plan, result.allocation
+    with staged_dir(out_dir) as stage:
+        if plan is not None:
+            plan.to_file(stage / "plan.geojson")
+            (stage / "grids.geojson").write_text(plan.to_geojson(), encoding="utf-8")
+            (stage / "metrics.json").write_text(_json(plan.metrics), encoding="utf-8")
+        if allocation is not None:
+            (stage / "allocation.json").write_text(_json(allocation.to_dict()), encoding="utf-8")
+            for name in ("coverage", "worker_assignment", "volunteer_assignment"):
+                getattr(allocation, name).to_csv(stage / f"{name}.csv", lineterminator="\n")
+            allocation.sites.drop(columns="geometry").to_csv(
+                stage / "sites.csv", lineterminator="\n"
+            )
+        if cfg["output"]["map"]:
+            from gridplan.maps import save_html
+
+            target = allocation if allocation is not None else plan
+            save_html(target.explore(tiles=cfg["output"]["tiles"]), stage / "map.html")
+        (stage / "report.md").write_text(
+            markdown_report(result.territory, plan, allocation), encoding="utf-8"
+        )
+        names = sorted(p.name for p in stage.iterdir())
+    return [Path(out_dir) / n for n in names]
