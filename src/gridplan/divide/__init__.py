@@ -1,0 +1,13 @@
+"""Balanced grid division: contiguous, compact grids balanced on households or population.
+
+Public entry points: :func:`divide` and :class:`GridPlan`. The modules below
+are pure array code that the API wires to a :class:`~gridplan.Territory`:
+``_graph`` (CSR adjacency), ``seed`` (recursive bisection), ``refine``
+(contiguity-preserving local search), ``_solve`` (the two together),
+``codes`` (stable hierarchical codes), ``metrics`` (quality measures).
+"""
+
+from gridplan.divide.api import divide
+from gridplan.divide.plan import SCHEMA_VERSION, GridPlan
+
+__all__ = ["SCHEMA_VERSION", "GridPlan", "divide"]

@@ -1,0 +1,370 @@
+"""``GridPlan``: the result of :func:`~gridplan.divide.divide` - assignment, grids, metrics.
+
+A plan is defined by its territory, its assignment (unit id -> grid code)
+and its parameters; everything else (grid totals, targets, deviations,
+shapes, metrics) is derived, which is why :meth:`GridPlan.from_file` can
+rebuild an equal plan from a saved file and the territory.
+
+Files are GeoJSON in EPSG:4326 (RFC 7946), coordinates rounded to 1e-7°:
+
+* ``to_geojson()`` / ``to_file(path)``: one feature per grid with its
+  properties; the ``"gridplan"`` member holds ``schema_version``, the
+  parameters, the metrics (without ``seconds``, which is not reproducible)
+  and the assignment, so the file alone restores the plan;
+* ``to_file(path, what="units")``: one feature per unit with ``unit_id``
+  and ``grid`` properties, plus the same ``"gridplan"`` member.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from collections.abc import Hashable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridplan.divide._graph import Adjacency
+from gridplan.divide.metrics import contiguous_grids, grid_neighbour_pairs, grid_stats, summarise
+from gridplan.errors import ConfigError, InputError
+from gridplan.io.atomic import write_text
+
+__all__ = ["SCHEMA_VERSION", "GridPlan"]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class _Arrays:
+    """Per-unit arrays of a territory, in the order of ``territory.units``."""
+
+    adj: Adjacency
+    area: np.ndarray
+    perimeter: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+    @classmethod
+    def from_territory(cls, territory: Any) -> _Arrays:
+        units = territory.units
+        geoms = units.geometry.array
+        cent = shapely.centroid(np.asarray(geoms))
+        return cls(
+            adj=Adjacency.from_networkx(territory.graph, list(units.index)),
+            area=np.asarray(shapely.area(np.asarray(geoms)), dtype=float),
+            perimeter=np.asarray(shapely.length(np.asarray(geoms)), dtype=float),
+            x=shapely.get_x(cent),
+            y=shapely.get_y(cent),
+        )
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+class GridPlan:
+    """A division of a territory into grids.
+
+    Attributes
+    ----------
+    territory
+        The :class:`~gridplan.Territory` divided.
+    assignment
+        ``pandas.Series`` unit id -> grid code (index as ``territory.units``).
+    params
+        The parameters of :func:`~gridplan.divide.divide` (JSON-ready).
+    metrics
+        ``max_abs_deviation``, ``n_outside_tolerance``, ``contiguous``,
+        ``cut_edges``, ``boundary_length`` (m), ``mean_polsby_popper``,
+        ``min_polsby_popper``, ``seconds``, ``n_grids``, ``tolerance``,
+        ``balance``, ``seed``, ``max_abs_deviation_from_mean`` (against the
+        territory-wide mean, informative when nesting) and ``violations``
+        (list of dicts; empty for a valid plan).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from gridplan import Territory
+    >>> from gridplan.divide import divide
+    >>> cells = [shapely.box(x, 0, x + 100, 100) for x in range(0, 400, 100)]
+    >>> t = Territory(gpd.GeoDataFrame({"pop": [5, 5, 5, 5]}, geometry=cells,
+    ...                                crs="EPSG:32650"), population="pop")
+    >>> plan = divide(t, n_grids=2, balance="population", tolerance=0)
+    >>> plan.assignment.tolist()
+    ['G01', 'G01', 'G02', 'G02']
+    >>> GridPlan(t, plan.assignment, plan.params) == plan
+    True
+    """
+
+    def __init__(
+        self,
+        territory: Any,
+        assignment: pd.Series,
+        params: dict[str, Any],
+        *,
+        seconds: float = 0.0,
+        _arrays: _Arrays | None = None,
+    ) -> None:
+        units = territory.units
+        if len(assignment) != len(units) or not assignment.index.equals(units.index):
+            try:
+                assignment = assignment.reindex(units.index)
+            except ValueError as exc:
+                raise InputError(f"assignment ids are not unique: {exc}") from exc
+            if assignment.isna().any():
+                missing = units.index[assignment.isna().to_numpy()]
+                raise InputError(
+                    f"the assignment has no grid for {len(missing)} unit(s) of the territory; "
+                    "it belongs to another territory.",
+                    rows=list(missing),
+                )
+        self.territory = territory
+        self.assignment = assignment.astype(object).rename("grid")
+        self.assignment.index.name = units.index.name
+        self.params = dict(params)
+        self._arrays = _arrays if _arrays is not None else _Arrays.from_territory(territory)
+        self._compute(seconds)
+
+    # -- derived tables -------------------------------------------------------------------
+
+    def _compute(self, seconds: float) -> None:
+        t, p, arr = self.territory, self.params, self._arrays
+        units = t.units
+        codes, labels = np.unique(self.assignment.to_numpy(dtype=str), return_inverse=True)
+        k = len(codes)
+        self._labels = labels
+        self._codes = codes
+        weight = units[p["balance_column"]].to_numpy(dtype=float)
+        within = p.get("within")
+        if within is not None:
+            parent_of_grid = (
+                pd.Series(units[within].to_numpy()).groupby(labels).first().reindex(range(k))
+            )
+            parent_values = parent_of_grid.to_numpy()
+            gkey = pd.factorize(parent_values)[0]
+        else:
+            parent_values = None
+            gkey = np.zeros(k, dtype=np.int64)
+        st = grid_stats(arr.adj, labels, k, weight, arr.area, arr.perimeter)
+        # Target: the parent's load shared equally by its grids.
+        load_by_group = pd.Series(st["load"]).groupby(gkey).transform("sum").to_numpy()
+        grids_by_group = pd.Series(np.ones(k)).groupby(gkey).transform("sum").to_numpy()
+        targets = load_by_group / grids_by_group
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dev = np.where(targets > 0, st["load"] / targets - 1.0, 0.0)
+        df = pd.DataFrame(index=pd.Index(codes, name="grid"))
+        if parent_values is not None:
+            df["parent"] = parent_values
+        df["n_units"] = st["n_units"]
+        df["population"] = np.bincount(
+            labels, weights=units[t.population_col].to_numpy(dtype=float), minlength=k
+        )
+        if getattr(t, "households_col", None) is not None:
+            df["households"] = np.bincount(
+                labels, weights=units[t.households_col].to_numpy(dtype=float), minlength=k
+            )
+        extra = [*getattr(t, "demand_cols", []), p["balance_column"]]
+        for col in dict.fromkeys(extra):
+            if col not in (t.population_col, getattr(t, "households_col", None)):
+                df[col] = np.bincount(labels, weights=units[col].to_numpy(dtype=float), minlength=k)
+        df["target"] = targets
+        df["deviation"] = dev
+        df["area_m2"] = st["area"]
+        df["polsby_popper"] = st["polsby_popper"]
+        pairs = grid_neighbour_pairs(arr.adj, labels)
+        nbrs: list[list[str]] = [[] for _ in range(k)]
+        for a, b in pairs.tolist():
+            nbrs[a].append(codes[b])
+            nbrs[b].append(codes[a])
+        df["neighbours"] = [",".join(sorted(x)) for x in nbrs]
+        self._table = df
+
+        tol = float(p["tolerance"])
+        m = summarise(arr.adj, labels, k, weight, arr.area, arr.perimeter, targets, tol)
+        mean = weight.sum() / k if k else 0.0
+        m["max_abs_deviation_from_mean"] = (
+            float(np.abs(st["load"] / mean - 1).max()) if mean > 0 else 0.0
+        )
+        m.update(
+            seconds=float(seconds),
+            n_grids=k,
+            tolerance=tol,
+            balance=p["balance"],
+            seed=p["seed"],
+        )
+        violations: list[dict[str, Any]] = []
+        for g in np.flatnonzero(np.abs(dev) > tol + 1e-9).tolist():
+            violations.append(
+                {
+                    "reason": "outside tolerance",
+                    "grid": str(codes[g]),
+                    "load": float(st["load"][g]),
+                    "target": float(targets[g]),
+                    "deviation": float(dev[g]),
+                }
+            )
+        for g in np.flatnonzero(~contiguous_grids(arr.adj, labels, k)).tolist():
+            violations.append({"reason": "not contiguous", "grid": str(codes[g])})
+        m["violations"] = violations
+        self.metrics: dict[str, Any] = m
+
+    @cached_property
+    def grids(self) -> gpd.GeoDataFrame:
+        """One row per grid (index ``grid``) with totals, target, deviation, shape, geometry."""
+        units = self.territory.units
+        geoms = np.asarray(units.geometry.array)
+        order = np.argsort(self._labels, kind="stable")
+        bounds = np.searchsorted(self._labels[order], np.arange(len(self._codes) + 1))
+        dissolved = [
+            shapely.union_all(geoms[order[bounds[g] : bounds[g + 1]]])
+            for g in range(len(self._codes))
+        ]
+        return gpd.GeoDataFrame(self._table.copy(), geometry=dissolved, crs=units.crs)
+
+    # -- comparison and display ------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GridPlan):
+            return NotImplemented
+        return (
+            self.assignment.index.equals(other.assignment.index)
+            and self.assignment.equals(other.assignment)
+            and self.params == other.params
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by content
+
+    def summary(self) -> str:
+        """A few lines describing the plan."""
+        m, p = self.metrics, self.params
+        lines = [
+            f"GridPlan: {m['n_grids']} grids over {len(self.assignment):,} units, balanced on "
+            f"{p['balance_column']!r} within ±{m['tolerance']:.1%}",
+            f"  max deviation {m['max_abs_deviation']:.2%}, {m['n_outside_tolerance']} grid(s) "
+            f"outside tolerance, contiguous: {m['contiguous']}",
+            f"  cut edges {m['cut_edges']:,}, boundary {m['boundary_length'] / 1000:,.2f} km, "
+            f"Polsby-Popper mean {m['mean_polsby_popper']:.3f} / min "
+            f"{m['min_polsby_popper']:.3f}",
+            f"  seed {m['seed']}, {m['seconds']:.2f} s",
+        ]
+        if p.get("within"):
+            lines.append(f"  nested within {p['within']!r}")
+        if m["violations"]:
+            lines.append(f"  {len(m['violations'])} violation(s): see metrics['violations']")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (
+            f"<GridPlan: {m['n_grids']} grids, max deviation {m['max_abs_deviation']:.2%}, "
+            f"contiguous={m['contiguous']}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(self.summary()) + "</pre>"
+
+    # -- files ----------------------------------------------------------------------------
+
+    def _meta(self) -> dict[str, Any]:
+        metrics = {k: v for k, v in self.metrics.items() if k != "seconds"}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "params": self.params,
+            "metrics": metrics,
+            "unit_index_name": self.assignment.index.name,
+            "assignment": {
+                "ids": [_json_value(v) for v in self.assignment.index],
+                "grids": [str(v) for v in self.assignment.to_numpy()],
+            },
+        }
+
+    @staticmethod
+    def _features(geoms: np.ndarray, props: list[dict[str, Any]], ids: list[Any]) -> str:
+        parts = []
+        gj = shapely.to_geojson(shapely.set_precision(geoms, 1e-7))
+        for fid, prop, g in zip(ids, props, gj.tolist(), strict=True):
+            p = json.dumps(prop, ensure_ascii=False, sort_keys=False)
+            parts.append(
+                f'{{"type":"Feature","id":{json.dumps(fid)},"properties":{p},"geometry":{g}}}'
+            )
+        return ",\n".join(parts)
+
+    def _collection(self, geoms: gpd.GeoSeries, props: list[dict], ids: list) -> str:
+        wgs = np.asarray(geoms.to_crs("EPSG:4326").array)
+        meta = json.dumps(self._meta(), ensure_ascii=False)
+        return (
+            '{"type":"FeatureCollection","gridplan":'
+            + meta
+            + ',"features":[\n'
+            + self._features(wgs, props, ids)
+            + "\n]}\n"
+        )
+
+    def to_geojson(self) -> str:
+        """The grids as a GeoJSON string (EPSG:4326), with the plan in ``"gridplan"``.
+
+        Deterministic: the same plan gives the same bytes.
+        """
+        g = self.grids
+        props = [
+            {c: _json_value(v) for c, v in row.items()}
+            for row in pd.DataFrame(g.drop(columns=g.geometry.name)).to_dict("records")
+        ]
+        for code, pr in zip(g.index, props, strict=True):
+            pr["grid"] = str(code)
+        return self._collection(g.geometry, props, [str(c) for c in g.index])
+
+    def to_file(self, path: str | os.PathLike[str], what: Literal["grids", "units"] = "grids"):
+        """Write the plan atomically as GeoJSON: grids (default) or units with their grid.
+
+        Either file restores the plan with :meth:`from_file`.
+        """
+        if what == "grids":
+            text = self.to_geojson()
+        elif what == "units":
+            units = self.territory.units
+            ids = [_json_value(v) for v in units.index]
+            props = [
+                {"unit_id": i, "grid": str(c)}
+                for i, c in zip(ids, self.assignment.to_numpy(), strict=True)
+            ]
+            text = self._collection(units.geometry, props, ids)
+        else:
+            raise ConfigError(f"what={what!r}: use 'grids' or 'units'.")
+        write_text(path, text)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], territory: Any) -> GridPlan:
+        """Rebuild a plan saved with :meth:`to_file` (either kind) for ``territory``."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            meta = data["gridplan"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{str(path)!r} is not a gridplan plan file: {exc}") from exc
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise InputError(
+                f"{str(path)!r} has schema_version {meta.get('schema_version')!r}; this "
+                f"gridplan reads version {SCHEMA_VERSION}."
+            )
+        ids: list[Hashable] = meta["assignment"]["ids"]
+        assignment = pd.Series(meta["assignment"]["grids"], index=ids, dtype=object)
+        units_index = territory.units.index
+        if len(ids) != len(units_index) or not pd.Index(ids).isin(units_index).all():
+            raise InputError(
+                f"{str(path)!r} assigns units that are not those of this territory "
+                f"({len(ids)} saved vs {len(units_index)} units)."
+            )
+        return cls(territory, assignment, meta["params"])

@@ -1,0 +1,404 @@
+"""Local search on a partition: boundary moves that keep every grid contiguous.
+
+The :class:`Engine` holds the partition as plain Python lists (fastest for
+scalar loops) and offers three operations used by the seeding and the final
+refinement:
+
+* :meth:`Engine.balance` - bring every grid inside its ``[lo, hi]`` band, by
+  direct moves to neighbouring grids and, when stuck, by pushing load along a
+  chain of grids (overloaded grid -> ... -> grid with room);
+* :meth:`Engine.improve` - passes of moves that shorten the cut boundary and
+  even out areas while never increasing any balance violation;
+* :meth:`Engine.removable` - whether a unit can leave its grid without
+  splitting it (local test in the 2-hop ball first, full search only when
+  that fails and the grid is small enough).
+
+Contiguity is an invariant: a move is made only when the donor stays
+connected (the receiver is adjacent by construction), so a contiguous start
+stays contiguous.
+
+>>> from gridplan.divide._graph import lattice
+>>> adj, x, y = lattice(4, 1)
+>>> nb, ln = adj.neighbour_lists()
+>>> e = Engine(nb, ln, weight=[1.0] * 4, area=[1.0] * 4, part=[0, 0, 0, 1],
+...            targets=[2.0, 2.0], lo=[2.0, 2.0], hi=[2.0, 2.0])
+>>> e.balance([0, 1]), e.part
+(True, [0, 0, 1, 1])
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    """Mutable partition state plus the move machinery.
+
+    ``part[u]`` is the grid of unit ``u``; units whose grid is not in the
+    grid set passed to an operation are never touched by it. ``targets``,
+    ``lo`` and ``hi`` are per-grid loads; ``locked[u]`` pins a unit.
+    """
+
+    def __init__(
+        self,
+        nbrs: list[list[int]],
+        lens: list[list[float]],
+        weight: Sequence[float],
+        area: Sequence[float],
+        part: list[int],
+        targets: Sequence[float],
+        lo: Sequence[float],
+        hi: Sequence[float],
+        *,
+        locked: Sequence[bool] | None = None,
+        area_targets: Sequence[float] | None = None,
+        compactness: float = 1.0,
+        area_weight: float = 0.0,
+        full_check_cap: int = 4000,
+        deadline: float | None = None,
+    ) -> None:
+        self.nbrs = nbrs
+        self.lens = lens
+        self.w = list(map(float, weight))
+        self.a = list(map(float, area))
+        self.part = part
+        k = len(targets)
+        self.T = list(map(float, targets))
+        self.lo = list(map(float, lo))
+        self.hi = list(map(float, hi))
+        self.locked = list(locked) if locked is not None else [False] * len(part)
+        self.W = [0.0] * k
+        self.A = [0.0] * k
+        self.size = [0] * k
+        self.members: list[set[int]] = [set() for _ in range(k)]
+        for u, g in enumerate(part):
+            if 0 <= g < k:
+                self.W[g] += self.w[u]
+                self.A[g] += self.a[u]
+                self.size[g] += 1
+                self.members[g].add(u)
+        self.area_targets = list(area_targets) if area_targets is not None else None
+        self.compactness = float(compactness)
+        self.area_weight = float(area_weight)
+        flat = [x for row in lens for x in row if x > 0]
+        # Gains are measured in "typical shared edges" so weights are unitless.
+        self.len_scale = float(np.mean(flat)) if flat else 1.0
+        self.edge_eps = 1e-3  # per cut edge: breaks ties between zero-length (bridge) edges
+        a_pos = [x for x in self.a if x > 0]
+        self.unit_area = float(np.mean(a_pos)) if a_pos else 1.0
+        self.full_check_cap = full_check_cap
+        self.deadline = deadline
+        self.n_moves = 0
+
+    # -- bookkeeping ----------------------------------------------------------------------
+
+    def assign(self, u: int, q: int) -> None:
+        """Put an unassigned (``part[u] == -1``) or assigned unit into grid ``q``."""
+        if self.part[u] >= 0:
+            self.move(u, q)
+            return
+        self.W[q] += self.w[u]
+        self.A[q] += self.a[u]
+        self.size[q] += 1
+        self.members[q].add(u)
+        self.part[u] = q
+
+    def move(self, u: int, q: int) -> None:
+        p = self.part[u]
+        w, a = self.w[u], self.a[u]
+        self.W[p] -= w
+        self.W[q] += w
+        self.A[p] -= a
+        self.A[q] += a
+        self.size[p] -= 1
+        self.size[q] += 1
+        self.members[p].discard(u)
+        self.members[q].add(u)
+        self.part[u] = q
+        self.n_moves += 1
+
+    def violation(self, g: int, load: float) -> float:
+        """Distance of ``load`` outside grid ``g``'s band, relative to its target."""
+        t = self.T[g] if self.T[g] > 0 else 1.0
+        if load > self.hi[g]:
+            return (load - self.hi[g]) / t
+        if load < self.lo[g]:
+            return (self.lo[g] - load) / t
+        return 0.0
+
+    def total_violation(self, grids: Iterable[int]) -> float:
+        return sum(self.violation(g, self.W[g]) for g in grids)
+
+    def out_of_band(self, grids: Iterable[int]) -> list[int]:
+        tol = 1e-9
+        return [g for g in grids if self.W[g] > self.hi[g] + tol or self.W[g] < self.lo[g] - tol]
+
+    def _timed_out(self) -> bool:
+        return self.deadline is not None and time.perf_counter() > self.deadline
+
+    # -- contiguity -----------------------------------------------------------------------
+
+    def removable(self, u: int, g: int | None = None) -> bool:
+        """True when grid ``g`` (default: ``u``'s) stays connected without ``u``."""
+        part, nb = self.part, self.nbrs
+        if g is None:
+            g = part[u]
+        if self.size[g] <= 1:
+            return False
+        ring = [v for v in nb[u] if part[v] == g]
+        if len(ring) <= 1:
+            return True
+        targets = set(ring)
+        # Local test: are the grid-neighbours of u joined inside u's 2-hop ball?
+        ball = set(ring)
+        for v in ring:
+            for x in nb[v]:
+                if part[x] == g:
+                    ball.add(x)
+        ball.discard(u)
+        if self._reaches(ring[0], targets, u, g, ball):
+            return True
+        if self.size[g] > self.full_check_cap:
+            return False  # conservative: never risk a split we cannot afford to verify
+        return self._reaches(ring[0], targets, u, g, None)
+
+    def _reaches(self, start: int, targets: set[int], skip: int, g: int, ball: set[int] | None):
+        part, nb = self.part, self.nbrs
+        left = len(targets) - 1
+        seen = {start, skip}
+        stack = [start]
+        while stack:
+            v = stack.pop()
+            for x in nb[v]:
+                if x in seen or part[x] != g or (ball is not None and x not in ball):
+                    continue
+                seen.add(x)
+                if x in targets:
+                    left -= 1
+                    if left == 0:
+                        return True
+                stack.append(x)
+        return False
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def _shared(self, u: int) -> dict[int, float]:
+        """Shared boundary (in len_scale units, plus a per-edge epsilon) per adjacent grid."""
+        part = self.part
+        out: dict[int, float] = {}
+        s, eps = 1.0 / self.len_scale, self.edge_eps
+        for v, ln in zip(self.nbrs[u], self.lens[u], strict=True):
+            g = part[v]
+            out[g] = out.get(g, 0.0) + ln * s + eps
+        return out
+
+    def _area_delta(self, u: int, p: int, q: int) -> float:
+        if self.area_weight == 0.0 or self.area_targets is None:
+            return 0.0
+        a, at = self.a[u], self.area_targets
+        ap, aq = self.A[p], self.A[q]
+        d = ((ap - a - at[p]) ** 2 - (ap - at[p]) ** 2) / max(at[p], 1e-12)
+        d += ((aq + a - at[q]) ** 2 - (aq - at[q]) ** 2) / max(at[q], 1e-12)
+        return self.area_weight * d / self.unit_area
+
+    def _delta_v(self, u: int, p: int, q: int) -> float:
+        w = self.w[u]
+        return (
+            self.violation(p, self.W[p] - w)
+            + self.violation(q, self.W[q] + w)
+            - self.violation(p, self.W[p])
+            - self.violation(q, self.W[q])
+        )
+
+    def boundary(self, g: int) -> list[int]:
+        """Units of ``g`` with a neighbour in another grid, sorted."""
+        part, nb = self.part, self.nbrs
+        return sorted(u for u in self.members[g] if any(part[v] != g for v in nb[u]))
+
+    def grid_neighbours(self, g: int, active: set[int]) -> list[int]:
+        part = self.part
+        out = {part[v] for u in self.members[g] for v in self.nbrs[u]}
+        return sorted(h for h in out if h != g and h in active)
+
+    # -- balance --------------------------------------------------------------------------
+
+    def balance(self, grids: Iterable[int], max_rounds: int = 200) -> bool:
+        """Move units until every grid in ``grids`` is inside its band; True on success."""
+        active = set(grids)
+        order = sorted(active)
+        for _ in range(max_rounds):
+            bad = self.out_of_band(order)
+            if not bad or self._timed_out():
+                return not bad
+            bad.sort(key=lambda g: (-self.violation(g, self.W[g]), g))
+            progress = False
+            for g in bad:
+                if self.violation(g, self.W[g]) > 0:
+                    progress |= self._direct(g, active)
+            if not progress:
+                for g in bad:
+                    if self.violation(g, self.W[g]) > 0 and self._push(g, active):
+                        progress = True
+                        break
+            if not progress:
+                return False
+        return not self.out_of_band(order)
+
+    def _direct(self, g: int, active: set[int]) -> bool:
+        """Moves between ``g`` and its neighbours that reduce the total violation."""
+        part = self.part
+        over = self.W[g] > self.hi[g]
+        cands: list[tuple[float, float, int, int]] = []
+        if over:
+            for u in self.boundary(g):
+                if self.locked[u] or self.w[u] <= 0:
+                    continue
+                sh = self._shared(u)
+                own = sh.get(g, 0.0)
+                for q, s in sh.items():
+                    if q != g and q in active:
+                        dv = self._delta_v(u, g, q)
+                        if dv < -1e-12:
+                            cands.append((-(s - own), dv, u, q))
+        else:
+            seen: set[int] = set()
+            for h in self.boundary(g):
+                for u in self.nbrs[h]:
+                    q = part[u]
+                    if q == g or q not in active or u in seen or self.locked[u]:
+                        continue
+                    seen.add(u)
+                    if self.w[u] <= 0:
+                        continue
+                    sh = self._shared(u)
+                    dv = self._delta_v(u, q, g)
+                    if dv < -1e-12:
+                        cands.append((-(sh.get(g, 0.0) - sh.get(q, 0.0)), dv, u, q))
+        cands.sort()
+        moved = False
+        for _, _, u, q in cands:
+            if self.violation(g, self.W[g]) <= 0:
+                break
+            src, dst = (g, q) if over else (q, g)
+            if part[u] != src or self._delta_v(u, src, dst) >= -1e-12:
+                continue
+            if not any(part[v] == dst for v in self.nbrs[u]) or not self.removable(u, src):
+                continue
+            self.move(u, dst)
+            moved = True
+        return moved
+
+    def _push(self, g: int, active: set[int]) -> bool:
+        """Shift load along a chain of grids from/to the nearest grid with room."""
+        over = self.W[g] > self.hi[g]
+
+        def has_room(r: int) -> bool:
+            return self.W[r] < self.T[r] if over else self.W[r] > self.T[r]
+
+        prev: dict[int, int] = {g: -1}
+        queue = deque([g])
+        found = -1
+        while queue and found < 0:
+            h = queue.popleft()
+            for r in self.grid_neighbours(h, active):
+                if r not in prev:
+                    prev[r] = h
+                    if has_room(r):
+                        found = r
+                        break
+                    queue.append(r)
+        if found < 0:
+            return False
+        chain = [found]
+        while chain[-1] != g:
+            chain.append(prev[chain[-1]])
+        chain.reverse()  # g ... found
+        before = self.total_violation(chain)
+        log: list[tuple[int, int]] = []
+        for i in range(len(chain) - 1):
+            a, b = chain[i], chain[i + 1]
+            if over:  # a has too much: hand its surplus to b
+                self._transfer(a, b, self.W[a] - self.T[a], log)
+            else:  # a has too little: take the deficit from b
+                self._transfer(b, a, self.T[a] - self.W[a], log)
+        if self.total_violation(chain) < before - 1e-12:
+            return True
+        for u, p in reversed(log):
+            self.move(u, p)
+        return False
+
+    def _transfer(self, src: int, dst: int, amount: float, log: list[tuple[int, int]]) -> None:
+        """Move about ``amount`` of load from ``src`` to adjacent ``dst``, compact moves first."""
+        part = self.part
+        slack = max(0.0, self.hi[src] - self.T[src]) * 0.5
+        while amount > slack and not self._timed_out():
+            best = None
+            for u in self.boundary(src):
+                w = self.w[u]
+                if self.locked[u] or w <= 0 or w > amount + slack:
+                    continue
+                if not any(part[v] == dst for v in self.nbrs[u]):
+                    continue
+                sh = self._shared(u)
+                key = (-(sh.get(dst, 0.0) - sh.get(src, 0.0)), -w, u)
+                if (best is None or key < best) and self.removable(u, src):
+                    best = key
+            if best is None:
+                return
+            u = best[2]
+            log.append((u, src))
+            self.move(u, dst)
+            amount -= self.w[u]
+
+    # -- improvement ----------------------------------------------------------------------
+
+    def improve(self, grids: Iterable[int], rng: np.random.Generator, max_passes: int = 12) -> int:
+        """Passes of objective-improving moves; never increases a balance violation."""
+        active = set(grids)
+        part, nb = self.part, self.nbrs
+        total = 0
+        for _ in range(max_passes):
+            units = sorted(
+                u
+                for g in sorted(active)
+                for u in self.members[g]
+                if not self.locked[u] and any(part[v] != g for v in nb[u])
+            )
+            if not units:
+                break
+            order = rng.permutation(len(units)).tolist()
+            moved = 0
+            for i in order:
+                if self._timed_out():
+                    return total + moved
+                u = units[i]
+                p = part[u]
+                sh = self._shared(u)
+                if len(sh) < 2:
+                    continue
+                own = sh.get(p, 0.0)
+                best_gain, best_q = 1e-9, -1
+                for q in sorted(sh):
+                    if q == p or q not in active:
+                        continue
+                    dv = self._delta_v(u, p, q)
+                    if dv > 1e-12:
+                        continue
+                    gain = self.compactness * (sh[q] - own) - self._area_delta(u, p, q)
+                    if dv < -1e-12:
+                        gain += 1e6 * -dv  # balance first
+                    if gain > best_gain:
+                        best_gain, best_q = gain, q
+                if best_q >= 0 and self.removable(u, p):
+                    self.move(u, best_q)
+                    moved += 1
+            total += moved
+            if moved == 0:
+                break
+        return total
