@@ -200,10 +200,11 @@ def make_allocation(grids: gpd.GeoDataFrame | None = None) -> FakeAllocation:
 
 
 def embedded_geojson(html: str) -> dict[str, dict[str, Any]]:
-    """Every GeoJSON layer in a saved page: ``{className: FeatureCollection}``.
+    """Every GeoJSON layer in a page: ``{className: FeatureCollection}``.
 
     Parses what the browser would receive: the ``L.geoJson(null, {...})``
-    options give the layer's class, the ``_add({...})`` call its data.
+    options give the layer's class, the ``_add({...})`` call its data. Layers
+    sharing a class (worker and volunteer links) are merged.
     """
     import json
 
@@ -213,7 +214,11 @@ def embedded_geojson(html: str) -> dict[str, dict[str, Any]]:
         cls = re.search(r'"className": "([^"]+)"', opts)
         start = html.index(f"{name}_add(", m.end()) + len(name) + 5
         data, _ = json.JSONDecoder().raw_decode(html, start)
-        out[cls.group(1) if cls else name] = data
+        key = cls.group(1) if cls else name
+        if key in out:
+            out[key]["features"].extend(data["features"])
+        else:
+            out[key] = data
     return out
 
 
