@@ -1,0 +1,1 @@
+"""Budgeted allocation of service points, grid workers and volunteers."""

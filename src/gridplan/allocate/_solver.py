@@ -1,0 +1,488 @@
+"""Shared MILP layer: build a model as sparse arrays, solve it, report an honest status.
+
+Every model in :mod:`gridplan.allocate` is assembled here as numpy blocks (variables
+in blocks, constraints as COO triplets) rather than one Python object per
+coefficient, which is where most of the time goes in object-per-term modellers.
+
+Two solvers, both deterministic (one thread):
+
+* ``"highs"``: the HiGHS library through ``highspy`` (the same library PuLP's
+  ``HiGHS`` solver object drives). The whole matrix is handed over in one
+  ``passModel`` call; status, objective, dual bound and gap come from HiGHS's
+  own model status and ``getInfo()``.
+* ``"cbc"``: the CBC executable bundled with PuLP. The model is written as a free
+  MPS file and CBC's log is read for how the search ended and for its best
+  bound.
+
+Status is never taken on trust: ``"optimal"`` means the solver finished its
+search (gap within the tolerance) and was not stopped by the time limit. A
+time-limited run with an incumbent is ``"feasible"`` with the gap computed from
+the objective and the best bound; without an incumbent it is ``"no solution"``.
+
+>>> import numpy as np
+>>> m = Model()
+>>> x = m.add_vars(2, ub=1, cost=[-1.0, -2.0], integer=True)
+>>> m.add_rows(1, rows=[0, 0], cols=x, vals=[1.0, 1.0], hi=1.0)
+array([0])
+>>> r = solve(m)
+>>> r.status, r.objective, r.x.round().tolist()
+('optimal', -2.0, [0.0, 1.0])
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from gridplan.errors import ConfigError, SolverError
+
+__all__ = ["DEFAULT_GAP", "SOLVERS", "Model", "SolveResult", "check_solver_args", "solve"]
+
+SOLVERS = ("highs", "cbc")
+#: Relative gap under which a finished search counts as optimal when the caller gives none.
+DEFAULT_GAP = 1e-4
+# Absolute gap: objectives in gridplan are costs or counts, so a sub-1e-6 difference is noise.
+_ABS_GAP = 1e-6
+
+
+def check_solver_args(solver: str, time_limit: float | None, mip_gap: float | None) -> None:
+    """Validate the solver options shared by every public function (at the boundary)."""
+    if solver not in SOLVERS:
+        raise ConfigError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    if time_limit is not None and not (
+        isinstance(time_limit, (int, float)) and math.isfinite(time_limit) and time_limit > 0
+    ):
+        raise ConfigError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    if mip_gap is not None and not (
+        isinstance(mip_gap, (int, float)) and math.isfinite(mip_gap) and 0 <= mip_gap < 1
+    ):
+        raise ConfigError(f"mip_gap must be a relative gap in [0, 1), got {mip_gap!r}")
+
+
+class Model:
+    """A minimisation MILP kept as numpy blocks.
+
+    Variables are added in blocks (``add_vars`` returns their column indices);
+    constraints are added in blocks of COO triplets with ``lo <= A x <= hi``.
+    ``offset`` is a constant added to the objective.
+    """
+
+    def __init__(self) -> None:
+        self._lb: list[np.ndarray] = []
+        self._ub: list[np.ndarray] = []
+        self._cost: list[np.ndarray] = []
+        self._int: list[np.ndarray] = []
+        self._r: list[np.ndarray] = []
+        self._c: list[np.ndarray] = []
+        self._v: list[np.ndarray] = []
+        self._lo: list[np.ndarray] = []
+        self._hi: list[np.ndarray] = []
+        self.n_cols = 0
+        self.n_rows = 0
+        self.offset = 0.0
+
+    def add_vars(
+        self,
+        n: int,
+        lb: Any = 0.0,
+        ub: Any = np.inf,
+        cost: Any = 0.0,
+        integer: bool = False,
+    ) -> np.ndarray:
+        """Add ``n`` variables; returns their column indices."""
+        idx = np.arange(self.n_cols, self.n_cols + n)
+        self._lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy())
+        self._ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy())
+        self._cost.append(np.broadcast_to(np.asarray(cost, dtype=float), (n,)).copy())
+        self._int.append(np.full(n, integer, dtype=bool))
+        self.n_cols += n
+        return idx
+
+    def add_rows(
+        self,
+        n: int,
+        rows: Any,
+        cols: Any,
+        vals: Any,
+        lo: Any = -np.inf,
+        hi: Any = np.inf,
+    ) -> np.ndarray:
+        """Add ``n`` constraints ``lo <= sum(vals * x[cols]) <= hi``.
+
+        ``rows`` are local row numbers in ``range(n)``; returns global row indices.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        vals = np.broadcast_to(np.asarray(vals, dtype=float), rows.shape)
+        self._r.append(rows + self.n_rows)
+        self._c.append(cols)
+        self._v.append(np.array(vals))
+        self._lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (n,)).copy())
+        self._hi.append(np.broadcast_to(np.asarray(hi, dtype=float), (n,)).copy())
+        idx = np.arange(self.n_rows, self.n_rows + n)
+        self.n_rows += n
+        return idx
+
+    def set_cost(self, cols: Any, cost: Any) -> None:
+        """Add ``cost`` to the objective coefficients of ``cols``."""
+        c = self.cost
+        np.add.at(c, np.asarray(cols, dtype=np.int64), np.asarray(cost, dtype=float))
+        self._cost = [c]
+
+    def fix(self, cols: Any, value: float) -> None:
+        """Fix variables ``cols`` to ``value`` (both bounds)."""
+        lb, ub = self.lb, self.ub
+        lb[np.asarray(cols, dtype=np.int64)] = value
+        ub[np.asarray(cols, dtype=np.int64)] = value
+        self._lb, self._ub = [lb], [ub]
+
+    @property
+    def cost(self) -> np.ndarray:
+        return np.concatenate(self._cost) if self._cost else np.zeros(0)
+
+    @property
+    def lb(self) -> np.ndarray:
+        return np.concatenate(self._lb) if self._lb else np.zeros(0)
+
+    @property
+    def ub(self) -> np.ndarray:
+        return np.concatenate(self._ub) if self._ub else np.zeros(0)
+
+    @property
+    def integer(self) -> np.ndarray:
+        return np.concatenate(self._int) if self._int else np.zeros(0, dtype=bool)
+
+    def matrix(self) -> tuple[sparse.csc_matrix, np.ndarray, np.ndarray]:
+        """The constraint matrix (CSC, duplicates summed) and its row bounds."""
+        if self._r:
+            r, c, v = (np.concatenate(a) for a in (self._r, self._c, self._v))
+        else:
+            r = c = np.zeros(0, dtype=np.int64)
+            v = np.zeros(0)
+        a = sparse.csc_matrix((v, (r, c)), shape=(self.n_rows, self.n_cols))
+        a.sum_duplicates()
+        lo = np.concatenate(self._lo) if self._lo else np.zeros(0)
+        hi = np.concatenate(self._hi) if self._hi else np.zeros(0)
+        return a, lo, hi
+
+
+@dataclass
+class SolveResult:
+    """What a solve produced, with an honest status.
+
+    ``status`` is one of ``"optimal"``, ``"feasible"``, ``"no solution"`` and
+    ``"infeasible"``. ``objective``/``best_bound`` are in the model's
+    (minimisation) sense and include ``Model.offset``; ``gap`` is
+    ``|objective - best_bound| / max(|objective|, 1e-9)``.
+    """
+
+    status: str
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    x: np.ndarray | None
+    seconds: float
+    solver: str
+    detail: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.x is not None
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """Relative gap between an incumbent and a bound, in the solvers' usual sense."""
+    diff = abs(objective - bound)
+    if diff <= _ABS_GAP:
+        return 0.0
+    return diff / max(abs(objective), 1e-9)
+
+
+def solve(
+    model: Model,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+) -> SolveResult:
+    """Solve ``model`` (minimisation) and return a :class:`SolveResult`."""
+    check_solver_args(solver, time_limit, mip_gap)
+    gap = DEFAULT_GAP if mip_gap is None else float(mip_gap)
+    if model.n_cols == 0:
+        return SolveResult("optimal", model.offset, model.offset, 0.0, np.zeros(0), 0.0, solver)
+    if solver == "highs":
+        return _solve_highs(model, time_limit, gap)
+    return _solve_cbc(model, time_limit, gap)
+
+
+def _is_feasible(model: Model, x: np.ndarray, tol: float = 1e-6) -> bool:
+    """Check a returned point ourselves: integral where required and within all rows."""
+    integer = model.integer
+    if integer.any() and np.abs(x[integer] - np.round(x[integer])).max() > 1e-5:
+        return False
+    a, lo, hi = model.matrix()
+    ax = a @ x
+    scale = 1.0 + np.abs(ax)
+    return bool(np.all(ax >= lo - tol * scale) and np.all(ax <= hi + tol * scale))
+
+
+# --------------------------------------------------------------------------- HiGHS
+
+
+def _solve_highs(model: Model, time_limit: float | None, gap: float) -> SolveResult:
+    import highspy
+
+    a, lo, hi = model.matrix()
+    integer = model.integer
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.n_cols
+    lp.num_row_ = model.n_rows
+    lp.col_cost_ = model.cost
+    lp.col_lower_ = model.lb
+    lp.col_upper_ = model.ub
+    lp.row_lower_ = lo
+    lp.row_upper_ = hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data
+    is_mip = bool(integer.any())
+    if is_mip:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+            for f in integer
+        ]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("mip_rel_gap", gap)
+    h.setOptionValue("mip_abs_gap", _ABS_GAP)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    h.passModel(lp)
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    S = highspy.HighsModelStatus
+    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.asarray(h.getSolution().col_value, dtype=float) if has_x else None
+    detail = h.modelStatusToString(ms)
+    if ms == S.kInfeasible or ms == S.kUnboundedOrInfeasible:
+        return SolveResult("infeasible", None, None, None, None, seconds, "highs", detail)
+    if ms == S.kUnbounded:
+        raise SolverError("the model is unbounded; this is a bug in gridplan, please report it")
+    if x is None:
+        if ms in (S.kOptimal,):  # pragma: no cover - optimal always carries a solution
+            raise SolverError("HiGHS reported optimal without a solution")
+        return SolveResult("no solution", None, None, None, None, seconds, "highs", detail)
+    if not _is_feasible(model, x):  # pragma: no cover - HiGHS checks its own incumbents
+        return SolveResult("no solution", None, None, None, None, seconds, "highs", detail)
+    objective = float(info.objective_function_value) + model.offset
+    if is_mip:
+        bound = float(info.mip_dual_bound) + model.offset
+    else:
+        bound = objective if ms == S.kOptimal else -math.inf
+    g = relative_gap(objective, bound) if math.isfinite(bound) else math.inf
+    # kOptimal is HiGHS's own word that the search finished within mip_rel_gap/mip_abs_gap;
+    # anything else (time limit, interrupt, ...) stopped early, whatever the gap looks like.
+    status = "optimal" if ms == S.kOptimal else "feasible"
+    return SolveResult(
+        status,
+        objective,
+        bound if math.isfinite(bound) else None,
+        g if math.isfinite(g) else None,
+        x,
+        seconds,
+        "highs",
+        detail,
+        {"nodes": int(info.mip_node_count)},
+    )
+
+
+# --------------------------------------------------------------------------- CBC
+
+
+def _cbc_path() -> str:
+    import shutil
+
+    try:
+        from pulp.apis import coin_api
+    except ImportError as exc:  # pragma: no cover - pulp is a dependency
+        raise SolverError("solver='cbc' needs PuLP (it bundles the CBC executable)") from exc
+    # the bundled binary first (PULP_CBC_CMD().path would warn about PuLP 4), then PATH
+    path = os.path.normpath(getattr(coin_api, "pulp_cbc_path", "") or "")
+    if not os.path.exists(path):
+        path = shutil.which("cbc") or path
+    if not path or not os.path.exists(path):
+        raise SolverError(f"the CBC executable bundled with PuLP was not found at {path!r}")
+    return path
+
+
+def _fmt(values: np.ndarray) -> list[str]:
+    # repr-exact floats keep the MPS model identical to the one HiGHS sees
+    return [repr(float(v)) for v in values]
+
+
+def write_mps(model: Model, path: str) -> None:
+    """Write ``model`` as a free-format MPS file (columns ``C<i>``, rows ``R<i>``)."""
+    a, lo, hi = model.matrix()
+    cost = model.cost
+    integer = model.integer
+    lines = ["NAME gridplan", "ROWS", " N OBJ"]
+    kinds = []
+    rhs = np.zeros(model.n_rows)
+    rng = np.full(model.n_rows, np.nan)
+    for i in range(model.n_rows):
+        li, ui = lo[i], hi[i]
+        if li == ui:
+            kinds.append("E")
+            rhs[i] = li
+        elif math.isinf(li) and math.isinf(ui):
+            kinds.append("N")  # free row: kept so row numbers line up; solvers ignore it
+        elif math.isinf(li):
+            kinds.append("L")
+            rhs[i] = ui
+        elif math.isinf(ui):
+            kinds.append("G")
+            rhs[i] = li
+        else:
+            kinds.append("G")
+            rhs[i] = li
+            rng[i] = ui - li
+    lines += [f" {k} R{i}" for i, k in enumerate(kinds)]
+    lines.append("COLUMNS")
+    indptr, indices, data = a.indptr, a.indices, a.data
+    in_int = False
+    for j in range(model.n_cols):
+        if integer[j] != in_int:
+            lines.append(" MARKER 'MARKER' 'INTORG'" if integer[j] else " MARKER 'MARKER' 'INTEND'")
+            in_int = bool(integer[j])
+        name = f"C{j}"
+        if cost[j] != 0 or indptr[j] == indptr[j + 1]:
+            lines.append(f" {name} OBJ {float(cost[j])!r}")
+        s, e = indptr[j], indptr[j + 1]
+        lines += [
+            f" {name} R{r} {v}" for r, v in zip(indices[s:e].tolist(), _fmt(data[s:e]), strict=True)
+        ]
+    if in_int:
+        lines.append(" MARKER 'MARKER' 'INTEND'")
+    lines.append("RHS")
+    lines += [f" RHS R{i} {float(rhs[i])!r}" for i in np.flatnonzero(rhs)]
+    if np.isfinite(rng).any():
+        lines.append("RANGES")
+        lines += [f" RNG R{i} {float(rng[i])!r}" for i in np.flatnonzero(np.isfinite(rng))]
+    lines.append("BOUNDS")
+    lb, ub = model.lb, model.ub
+    for j in range(model.n_cols):
+        if lb[j] == ub[j]:
+            lines.append(f" FX BND C{j} {float(lb[j])!r}")
+            continue
+        if math.isinf(lb[j]):
+            lines.append(f" MI BND C{j}")
+        else:
+            lines.append(f" LO BND C{j} {float(lb[j])!r}")
+        if math.isinf(ub[j]):
+            lines.append(f" PL BND C{j}")
+        else:
+            lines.append(f" UP BND C{j} {float(ub[j])!r}")
+    lines.append("ENDATA")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+        f.write("\n")
+
+
+_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf(?:inity)?)"
+
+
+def _parse_cbc_log(log: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    m = re.search(r"^Result - (.+)$", log, re.M)
+    out["result"] = m.group(1).strip() if m else ""
+    for key, pat in (
+        ("objective", r"^Objective value:\s+" + _NUM),
+        ("bound", r"^(?:Lower|Upper) bound:\s+" + _NUM),
+    ):
+        m = re.search(pat, log, re.M)
+        if m:
+            out[key] = float(m.group(1))
+    return out
+
+
+def _solve_cbc(model: Model, time_limit: float | None, gap: float) -> SolveResult:
+    path = _cbc_path()
+    with tempfile.TemporaryDirectory(prefix="gridplan-cbc-") as tmp:
+        mps = os.path.join(tmp, "model.mps")
+        sol = os.path.join(tmp, "model.sol")
+        write_mps(model, mps)
+        args = [path, mps, "-threads", "1", "-randomSeed", "1", "-ratio", repr(gap)]
+        args += ["-allow", repr(_ABS_GAP)]
+        if time_limit is not None:
+            args += ["-sec", repr(float(time_limit))]
+        args += ["-solve" if model.integer.any() else "-initialSolve", "-solution", sol]
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            args, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
+        )
+        seconds = time.perf_counter() - t0
+        log = proc.stdout + proc.stderr
+        if proc.returncode != 0 or not os.path.exists(sol):
+            raise SolverError(f"CBC failed (exit {proc.returncode}): {log[-2000:]}")
+        with open(sol) as f:
+            first = f.readline()
+            body = f.read().splitlines()
+    parsed = _parse_cbc_log(log)
+    result = parsed["result"].lower()
+    head = first.strip().lower()
+    if head.startswith("infeasible") or "infeasible" in result:
+        return SolveResult("infeasible", None, None, None, None, seconds, "cbc", first.strip())
+    if head.startswith("unbounded"):
+        raise SolverError("the model is unbounded; this is a bug in gridplan, please report it")
+    # "Stopped on time (no integer solution - continuous used)": CBC writes the LP
+    # relaxation then; it is not a plan, whatever PuLP makes of the first word.
+    has_x = (head.startswith("optimal") or "objective value" in head) and (
+        "no integer solution" not in head and "no feasible solution" not in log.lower()
+    )
+    if not has_x:
+        return SolveResult("no solution", None, None, None, None, seconds, "cbc", first.strip())
+    x = np.zeros(model.n_cols)
+    for line in body:
+        parts = line.replace("**", " ").split()
+        if len(parts) >= 3 and parts[1].startswith("C"):
+            x[int(parts[1][1:])] = float(parts[2])
+    x = np.clip(x, model.lb, model.ub)
+    if not _is_feasible(model, x):
+        return SolveResult("no solution", None, None, None, None, seconds, "cbc", first.strip())
+    objective = float(model.cost @ x) + model.offset
+    # CBC stops on the gap tolerance with "Optimal solution found"; a time stop says "Stopped".
+    finished = head.startswith("optimal") and "stopped" not in result
+    if finished:
+        bound = parsed.get("bound", objective - model.offset) + model.offset
+        if not model.integer.any() or "bound" not in parsed:
+            bound = objective
+    elif "bound" in parsed:
+        bound = parsed["bound"] + model.offset
+    else:
+        bound = -math.inf
+    g = relative_gap(objective, bound) if math.isfinite(bound) else math.inf
+    return SolveResult(
+        "optimal" if finished else "feasible",
+        objective,
+        bound if math.isfinite(bound) else None,
+        g if math.isfinite(g) else None,
+        x,
+        seconds,
+        "cbc",
+        parsed["result"] or first.strip(),
+    )

@@ -1,0 +1,459 @@
+"""Classic facility-location models: p-median, maximal covering, set covering.
+
+Each function takes a demand × site ``cost`` matrix (numpy array or DataFrame
+whose index labels demands and whose columns label sites; ``inf`` marks a pair
+that cannot be served) and returns a :class:`LocateResult`.
+
+>>> import numpy as np
+>>> cost = np.array([[0, 3, 9], [4, 0, 5], [9, 5, 0], [8, 2, 1]])
+>>> r = p_median(cost, p=2)
+>>> r.status, r.objective, r.open_sites
+('optimal', 4.0, [1, 2])
+>>> r.assignment.tolist()
+[1, 1, 2, 2]
+>>> max_covering(cost, radius=4, p=1).open_sites
+[1]
+>>> set_covering(cost, radius=4).objective
+2.0
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridplan.allocate._solver import Model, SolveResult, check_solver_args, relative_gap, solve
+from gridplan.errors import ConfigError, DataValueError, InfeasibleError, format_rows
+
+__all__ = [
+    "LocateResult",
+    "distance_matrix",
+    "max_covering",
+    "p_median",
+    "set_covering",
+]
+
+
+@dataclass
+class LocateResult:
+    """Outcome of a location model.
+
+    ``objective`` is re-evaluated from the chosen sites (weighted distance for
+    p-median, covered weight for max covering, site cost for set covering), so
+    it is exact for the returned plan. ``status`` is ``"optimal"``,
+    ``"feasible"`` (stopped early; ``gap`` is the true relative gap to
+    ``best_bound``) or ``"no solution"``. ``assignment`` maps each demand label to
+    its nearest open site (p-median) or nearest covering open site (covering
+    models; missing when uncovered).
+    """
+
+    objective: float | None
+    open_sites: list[Any]
+    assignment: pd.Series
+    status: str
+    gap: float | None
+    best_bound: float | None
+    seconds: float
+    solver: str
+    model: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        gap = "n/a" if self.gap is None else f"{self.gap:.4%}"
+        return (
+            f"LocateResult({self.model}: status={self.status!r}, objective={self.objective}, "
+            f"open_sites={len(self.open_sites)}, gap={gap}, {self.seconds:.3f}s, {self.solver})"
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_cost(cost: Any) -> tuple[np.ndarray, pd.Index, pd.Index]:
+    """Validate the cost matrix once: 2-D, numeric, no NaN, no negatives."""
+    if isinstance(cost, pd.DataFrame):
+        rows, cols = cost.index, cost.columns
+        arr = cost.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        try:
+            arr = np.asarray(cost, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise DataValueError("cost must be a numeric demand × site matrix") from exc
+        if arr.ndim != 2:
+            raise DataValueError(f"cost must be 2-D (demand × site), got shape {arr.shape}")
+        rows, cols = pd.RangeIndex(arr.shape[0]), pd.RangeIndex(arr.shape[1])
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise DataValueError(f"cost needs at least one demand and one site, got {arr.shape}")
+    bad = np.isnan(arr) | (arr < 0) | np.isneginf(arr)
+    if bad.any():
+        r = np.flatnonzero(bad.any(axis=1))
+        raise DataValueError(
+            f"cost has NaN or negative values in demand rows {format_rows(rows[r])}; "
+            "use inf for pairs that cannot be served",
+            rows=list(rows[r]),
+        )
+    return arr, rows, cols
+
+
+def _as_vector(values: Any, n: int, what: str, labels: pd.Index, default: float) -> np.ndarray:
+    if values is None:
+        return np.full(n, float(default))
+    if np.isscalar(values):
+        arr = np.full(n, float(values))  # type: ignore[arg-type]
+    else:
+        arr = np.asarray(
+            values.reindex(labels).to_numpy() if isinstance(values, pd.Series) else values,
+            dtype=float,
+        )
+    if arr.shape != (n,):
+        raise DataValueError(f"{what} must have {n} values, got shape {arr.shape}")
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if bad.any():
+        r = np.flatnonzero(bad)
+        raise DataValueError(
+            f"{what} must be finite and non-negative; bad at {format_rows(labels[r])}",
+            rows=list(labels[r]),
+        )
+    return arr
+
+
+def _result(
+    model_name: str,
+    sol: SolveResult,
+    objective: float | None,
+    open_idx: np.ndarray,
+    assign: np.ndarray,
+    rows: pd.Index,
+    cols: pd.Index,
+    sense: int,
+    extra: dict[str, Any] | None = None,
+) -> LocateResult:
+    """Assemble a LocateResult; ``sense`` is +1 for minimisation, -1 for maximisation."""
+    if not sol.has_solution:
+        return LocateResult(
+            None,
+            [],
+            pd.Series(index=rows, dtype=object, name="site"),
+            sol.status,
+            None,
+            None,
+            sol.seconds,
+            sol.solver,
+            model_name,
+            extra or {},
+        )
+    bound = None if sol.best_bound is None else sense * sol.best_bound
+    if objective is not None and bound is not None:
+        # a valid bound never promises better than a plan in hand (rounding noise otherwise)
+        if sense * (bound - objective) > 0:
+            bound = objective
+        gap = relative_gap(objective, bound)
+    else:
+        gap = None
+    labels = cols.to_numpy()[np.where(assign >= 0, assign, 0)]
+    series = pd.Series(labels, index=rows, name="site", dtype=object)
+    series[assign < 0] = None
+    return LocateResult(
+        objective,
+        [cols[j].item() if hasattr(cols[j], "item") else cols[j] for j in open_idx],
+        series,
+        sol.status,
+        gap,
+        bound,
+        sol.seconds,
+        sol.solver,
+        model_name,
+        extra or {},
+    )
+
+
+def distance_matrix(demand: Any, sites: Any) -> pd.DataFrame:
+    """Straight-line distances (CRS units) from demand representative points to sites.
+
+    ``demand`` and ``sites`` are GeoDataFrames or GeoSeries in the same metric CRS;
+    polygons are reduced to their ``representative_point()``. The result is
+    indexed by ``demand.index`` with one column per ``sites.index`` label, ready
+    for :func:`p_median` and the covering models.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> d = gpd.GeoSeries([box(0, 0, 2, 2)], index=["g1"], crs=3857)
+    >>> s = gpd.GeoSeries([Point(1, 4)], index=["s1"], crs=3857)
+    >>> distance_matrix(d, s).round(1).to_dict()
+    {'s1': {'g1': 3.0}}
+    """
+    from gridplan.allocate._inputs import point_coords
+
+    a = point_coords(demand.geometry if hasattr(demand, "geometry") else demand)
+    b = point_coords(sites.geometry if hasattr(sites, "geometry") else sites)
+    d = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2))
+    return pd.DataFrame(d, index=demand.index, columns=sites.index)
+
+
+def _open_from(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(x[y] > 0.5)
+
+
+# --------------------------------------------------------------------------- p-median
+
+
+def p_median(
+    cost: Any,
+    p: int,
+    weights: Any = None,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+) -> LocateResult:
+    """Open ``p`` sites minimising the weighted distance from each demand to its nearest one.
+
+    Formulation: the radius (covering) formulation of Cornuéjols, Nemhauser and
+    Wolsey as tightened by Elloumi (2010), in chained form. For demand ``i`` with
+    sorted distinct distances ``D1 < D2 < ...``, a continuous ``z_ik`` is 1 when no
+    site closer than ``D(k+1)`` is open, so the demand's distance is
+    ``D1 + sum_k (D(k+1) - Dk) z_ik`` with ``z_ik >= z_i(k-1) - sum(y at level k)``.
+    Its LP bound equals that of the strong ``x_ij <= y_j`` model, with far fewer
+    nonzeros. Only the ``m - p + 1`` nearest sites of each demand are listed:
+    with ``p`` sites open, at most ``p - 1`` of them can lie outside that set, so
+    the nearest open site is always inside it (exact, not a heuristic).
+
+    ``weights`` (length n, default 1) multiply each demand's distance.
+
+    >>> p_median([[1, 5], [5, 1], [2, 9]], p=1, weights=[1, 1, 3]).open_sites
+    [0]
+    """
+    check_solver_args(solver, time_limit, mip_gap)
+    d, rows, cols = _as_cost(cost)
+    n, m = d.shape
+    if not isinstance(p, (int, np.integer)) or isinstance(p, bool) or not 1 <= p <= m:
+        raise ConfigError(
+            f"p must be an integer between 1 and the number of sites ({m}), got {p!r}"
+        )
+    w = _as_vector(weights, n, "weights", rows, 1.0)
+    unreachable = ~np.isfinite(d).any(axis=1)
+    if unreachable.any():
+        r = rows[np.flatnonzero(unreachable)]
+        raise InfeasibleError(
+            f"demands {format_rows(r)} cannot reach any site (all costs are inf)",
+            details={"rule": "reachability", "rows": [str(x) for x in r]},
+        )
+
+    model = Model()
+    y = model.add_vars(m, lb=0, ub=1, integer=True)
+    model.add_rows(1, np.zeros(m, dtype=np.int64), y, 1.0, lo=p, hi=p)
+    order = np.argsort(d, axis=1, kind="stable")
+    ds = np.take_along_axis(d, order, axis=1)
+    limit = m - p + 1
+    z_cost: list[np.ndarray] = []
+    rr: list[np.ndarray] = []
+    cc: list[np.ndarray] = []
+    vv: list[np.ndarray] = []
+    lo: list[np.ndarray] = []
+    n_z = 0
+    n_r = 0
+    for i in range(n):
+        di = ds[i]
+        finite = int(np.isfinite(di).sum())
+        # widen the cut to include ties with the last listed distance (same level)
+        cut = min(limit, finite)
+        while cut < finite and di[cut] == di[cut - 1]:
+            cut += 1
+        vals = di[:cut]
+        sites_i = order[i, :cut]
+        new = np.r_[True, vals[1:] > vals[:-1]]
+        level = np.cumsum(new) - 1
+        levels = vals[new]
+        k = len(levels)
+        model.offset += w[i] * levels[0]
+        # guaranteed: the listed sites include an open one whenever cut >= m - p + 1
+        closed = cut >= limit
+        n_rows_i = k - 1 if closed else k
+        if n_rows_i == 0:
+            continue
+        n_zi = k - 1
+        z_ids = n_z + np.arange(n_zi)
+        z_cost.append(w[i] * np.diff(levels))
+        r_ids = n_r + np.arange(n_rows_i)
+        # row t: z_t - z_(t-1) + sum(y at level t) >= [t == 0]; without z_t for the closing row
+        rr += [r_ids[:n_zi], r_ids[1 : n_zi + 1]]
+        cc += [z_ids, z_ids[: n_rows_i - 1]]
+        vv += [np.ones(n_zi), -np.ones(n_rows_i - 1)]
+        sel = level < n_rows_i
+        rr.append(r_ids[level[sel]])
+        cc.append(-1 - sites_i[sel])  # negative marks a y column; remapped below
+        vv.append(np.ones(int(sel.sum())))
+        lo_i = np.zeros(n_rows_i)
+        lo_i[0] = 1.0
+        lo.append(lo_i)
+        n_z += n_zi
+        n_r += n_rows_i
+    z = model.add_vars(n_z, lb=0, ub=np.inf, cost=np.concatenate(z_cost) if z_cost else 0.0)
+    if n_r:
+        c_all = np.concatenate(cc)
+        z_base = int(z[0]) if n_z else 0
+        cols_idx = np.where(c_all < 0, y[0] + (-1 - c_all), z_base + c_all)
+        model.add_rows(n_r, np.concatenate(rr), cols_idx, np.concatenate(vv), lo=np.concatenate(lo))
+    sol = solve(model, solver, time_limit, mip_gap)
+    if sol.status == "infeasible":  # pragma: no cover - p <= m and reachability checked above
+        raise InfeasibleError("p-median model is infeasible", details={"rule": "p"})
+    if not sol.has_solution:
+        return _result("p_median", sol, None, np.zeros(0, int), np.full(n, -1), rows, cols, 1)
+    assert sol.x is not None
+    open_idx = _open_from(sol.x, y)
+    sub = d[:, open_idx]
+    nearest = np.argmin(sub, axis=1)
+    objective = float((w * sub[np.arange(n), nearest]).sum())
+    return _result("p_median", sol, objective, open_idx, open_idx[nearest], rows, cols, 1)
+
+
+# --------------------------------------------------------------------------- covering
+
+
+def _coverage(d: np.ndarray, radius: Any, cols: pd.Index) -> np.ndarray:
+    m = d.shape[1]
+    if np.isscalar(radius):
+        r = np.full(m, float(radius))  # type: ignore[arg-type]
+    else:
+        r = np.asarray(
+            radius.reindex(cols).to_numpy() if isinstance(radius, pd.Series) else radius,
+            dtype=float,
+        )
+    if r.shape != (m,) or not np.all(np.isfinite(r)) or (r < 0).any():
+        raise DataValueError("radius must be one non-negative number or one per site")
+    return d <= r[None, :]
+
+
+def _nearest_covering(d: np.ndarray, cover: np.ndarray, open_idx: np.ndarray) -> np.ndarray:
+    if len(open_idx) == 0:
+        return np.full(d.shape[0], -1)
+    sub = np.where(cover[:, open_idx], d[:, open_idx], np.inf)
+    best = np.argmin(sub, axis=1)
+    ok = np.isfinite(sub[np.arange(len(sub)), best])
+    return np.where(ok, open_idx[best], -1)
+
+
+def max_covering(
+    cost: Any,
+    radius: Any,
+    p: int | None = None,
+    budget: float | None = None,
+    site_cost: Any = None,
+    weights: Any = None,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+) -> LocateResult:
+    """Open sites to maximise the weight of demands within ``radius`` of an open site.
+
+    Give ``p`` (exactly ``p`` sites open, the classic MCLP of Church and ReVelle),
+    ``budget`` (total ``site_cost`` of open sites at most ``budget``), or both.
+    ``radius`` is one number or one per site; a demand is covered when some open
+    site has ``cost <= radius``. Coverage variables are continuous: with integer
+    ``y`` the optimum sets each to 0 or 1 on its own.
+
+    >>> max_covering([[1, 9], [2, 9], [9, 1]], radius=3, p=1, weights=[1, 1, 5]).objective
+    5.0
+    """
+    check_solver_args(solver, time_limit, mip_gap)
+    d, rows, cols = _as_cost(cost)
+    n, m = d.shape
+    if p is None and budget is None:
+        raise ConfigError("max_covering needs p (number of sites), budget, or both")
+    if p is not None and (
+        not isinstance(p, (int, np.integer)) or isinstance(p, bool) or not 1 <= p <= m
+    ):
+        raise ConfigError(
+            f"p must be an integer between 1 and the number of sites ({m}), got {p!r}"
+        )
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise ConfigError(f"budget must be a finite non-negative number, got {budget!r}")
+    w = _as_vector(weights, n, "weights", rows, 1.0)
+    sc = _as_vector(site_cost, m, "site_cost", cols, 1.0)
+    cover = _coverage(d, radius, cols)
+
+    model = Model()
+    y = model.add_vars(m, lb=0, ub=1, integer=True)
+    has = cover.any(axis=1)
+    ci, cj = np.nonzero(cover[has])
+    n_c = int(has.sum())
+    c = model.add_vars(n_c, lb=0, ub=1, cost=-w[has])
+    # c_i - sum_{j covers i} y_j <= 0
+    model.add_rows(
+        n_c,
+        np.r_[np.arange(n_c), ci],
+        np.r_[c, y[cj]],
+        np.r_[np.ones(n_c), -np.ones(len(ci))],
+        hi=0,
+    )
+    if p is not None:
+        model.add_rows(1, np.zeros(m, dtype=np.int64), y, 1.0, lo=p, hi=p)
+    if budget is not None:
+        model.add_rows(1, np.zeros(m, dtype=np.int64), y, sc, hi=budget)
+    sol = solve(model, solver, time_limit, mip_gap)
+    if sol.status == "infeasible":
+        raise InfeasibleError(
+            f"no choice of {p} sites fits the budget {budget}"
+            if p is not None and budget is not None
+            else "max covering model is infeasible",
+            details={
+                "rule": "budget",
+                "p": p,
+                "budget": budget,
+                "smallest_budget": float(np.sort(sc)[:p].sum()) if p is not None else 0.0,
+            },
+        )
+    if not sol.has_solution:
+        return _result("max_covering", sol, None, np.zeros(0, int), np.full(n, -1), rows, cols, -1)
+    assert sol.x is not None
+    open_idx = _open_from(sol.x, y)
+    assign = _nearest_covering(d, cover, open_idx)
+    objective = float(w[assign >= 0].sum())
+    extra = {"covered": int((assign >= 0).sum()), "site_cost": float(sc[open_idx].sum())}
+    return _result("max_covering", sol, objective, open_idx, assign, rows, cols, -1, extra)
+
+
+def set_covering(
+    cost: Any,
+    radius: Any,
+    site_cost: Any = None,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+) -> LocateResult:
+    """Open the cheapest set of sites so that every demand is within ``radius`` of one.
+
+    ``site_cost`` defaults to 1 per site (fewest sites, the classic LSCP of
+    Toregas et al.). Demands that no site can cover raise
+    :class:`~gridplan.errors.InfeasibleError` naming them, before any solve.
+
+    >>> set_covering([[1, 9], [9, 1]], radius=2).open_sites
+    [0, 1]
+    """
+    check_solver_args(solver, time_limit, mip_gap)
+    d, rows, cols = _as_cost(cost)
+    n, m = d.shape
+    sc = _as_vector(site_cost, m, "site_cost", cols, 1.0)
+    cover = _coverage(d, radius, cols)
+    lonely = ~cover.any(axis=1)
+    if lonely.any():
+        r = rows[np.flatnonzero(lonely)]
+        raise InfeasibleError(
+            f"demands {format_rows(r)} have no candidate site within the radius; "
+            "add sites or widen the radius",
+            details={"rule": "coverage", "rows": [str(x) for x in r]},
+        )
+    model = Model()
+    y = model.add_vars(m, lb=0, ub=1, cost=sc, integer=True)
+    ci, cj = np.nonzero(cover)
+    model.add_rows(n, ci, y[cj], 1.0, lo=1)
+    sol = solve(model, solver, time_limit, mip_gap)
+    if not sol.has_solution:
+        return _result("set_covering", sol, None, np.zeros(0, int), np.full(n, -1), rows, cols, 1)
+    assert sol.x is not None
+    open_idx = _open_from(sol.x, y)
+    assign = _nearest_covering(d, cover, open_idx)
+    return _result("set_covering", sol, float(sc[open_idx].sum()), open_idx, assign, rows, cols, 1)
