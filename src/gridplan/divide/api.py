@@ -57,7 +57,7 @@ def _check_params(
             f"households_per_grid={households_per_grid!r}: give a positive number, e.g. 300."
         )
     for name, value, hi in (
-        ("tolerance", tolerance, 1.0),
+        ("tolerance", tolerance, math.inf),
         ("area_weight", area_weight, math.inf),
         ("compactness", compactness, math.inf),
     ):
@@ -372,6 +372,7 @@ def divide(
         group=group,
         m=[int(v) for v in m],
         locked=lock_arr if fixed else None,
+        perimeter=arrays.perimeter,
         tolerance=float(tolerance),
         compactness=float(compactness),
         area_weight=float(area_weight),

@@ -60,6 +60,7 @@ class Engine:
         area_targets: Sequence[float] | None = None,
         compactness: float = 1.0,
         area_weight: float = 0.0,
+        perimeter: Sequence[float] | None = None,
         full_check_cap: int = 4000,
         deadline: float | None = None,
     ) -> None:
@@ -68,21 +69,11 @@ class Engine:
         self.w = list(map(float, weight))
         self.a = list(map(float, area))
         self.part = part
-        k = len(targets)
         self.T = list(map(float, targets))
         self.lo = list(map(float, lo))
         self.hi = list(map(float, hi))
         self.locked = list(locked) if locked is not None else [False] * len(part)
-        self.W = [0.0] * k
-        self.A = [0.0] * k
-        self.size = [0] * k
-        self.members: list[set[int]] = [set() for _ in range(k)]
-        for u, g in enumerate(part):
-            if 0 <= g < k:
-                self.W[g] += self.w[u]
-                self.A[g] += self.a[u]
-                self.size[g] += 1
-                self.members[g].add(u)
+        self.per = list(map(float, perimeter)) if perimeter is not None else None
         self.area_targets = list(area_targets) if area_targets is not None else None
         self.compactness = float(compactness)
         self.area_weight = float(area_weight)
@@ -92,17 +83,77 @@ class Engine:
         self.edge_eps = 1e-3  # per cut edge: breaks ties between zero-length (bridge) edges
         a_pos = [x for x in self.a if x > 0]
         self.unit_area = float(np.mean(a_pos)) if a_pos else 1.0
+        # With unit perimeters, shape is scored by sum of P^2 / (4 pi A) over grids (1 / Polsby-
+        # Popper: it punishes the worst shapes most); without, by cut length.
+        self.restore(part)
         self.full_check_cap = full_check_cap
         self.deadline = deadline
         self.n_moves = 0
 
     # -- bookkeeping ----------------------------------------------------------------------
 
+    def restore(self, part: list[int]) -> None:
+        """Take ``part`` (copied) as the partition and recount every per-grid total."""
+        k = len(self.T)
+        self.part = part = list(part)
+        self.W = [0.0] * k
+        self.A = [0.0] * k
+        self.P = [0.0] * k
+        self.size = [0] * k
+        self.members = [set() for _ in range(k)]
+        w, a, per, nbrs, lens = self.w, self.a, self.per, self.nbrs, self.lens
+        for u, g in enumerate(part):
+            if 0 <= g < k:
+                self.W[g] += w[u]
+                self.A[g] += a[u]
+                self.size[g] += 1
+                self.members[g].add(u)
+                if per is not None:
+                    self.P[g] += per[u] - sum(
+                        ln for v, ln in zip(nbrs[u], lens[u], strict=True) if part[v] == g
+                    )
+        sizes = [s for s in self.size if s > 0]
+        self.shape_scale = float(np.sqrt(np.mean(sizes))) if sizes else 1.0
+
+    def objective(self, grids: Sequence[int]) -> float:
+        """What :meth:`improve` lowers: shape (scaled like its gains) plus area evenness."""
+        out = (
+            self.compactness
+            * self.shape_cost(grids)
+            * (self.shape_scale if self.per is not None else 1.0)
+        )
+        if self.area_weight and self.area_targets is not None:
+            at = self.area_targets
+            out += (
+                self.area_weight
+                * sum((self.A[g] - at[g]) ** 2 / max(at[g], 1e-12) for g in grids)
+                / self.unit_area
+            )
+        return out
+
+    def shape_cost(self, grids: Iterable[int]) -> float:
+        """Sum of 1 / Polsby-Popper (with perimeters) or of grid perimeters in edges."""
+        if self.per is None:
+            part = self.part
+            return (
+                sum(
+                    ln
+                    for g in grids
+                    for u in self.members[g]
+                    for v, ln in zip(self.nbrs[u], self.lens[u], strict=True)
+                    if part[v] != g
+                )
+                / self.len_scale
+            )
+        return sum(self.P[g] ** 2 / (4 * np.pi * self.A[g]) for g in grids if self.A[g] > 0)
+
     def assign(self, u: int, q: int) -> None:
         """Put an unassigned (``part[u] == -1``) or assigned unit into grid ``q``."""
         if self.part[u] >= 0:
             self.move(u, q)
             return
+        if self.per is not None:
+            self.P[q] += self.per[u] - 2 * self._raw(u).get(q, 0.0)
         self.W[q] += self.w[u]
         self.A[q] += self.a[u]
         self.size[q] += 1
@@ -111,6 +162,10 @@ class Engine:
 
     def move(self, u: int, q: int) -> None:
         p = self.part[u]
+        if self.per is not None:
+            raw = self._raw(u)
+            self.P[p] -= self.per[u] - 2 * raw.get(p, 0.0)
+            self.P[q] += self.per[u] - 2 * raw.get(q, 0.0)
         w, a = self.w[u], self.a[u]
         self.W[p] -= w
         self.W[q] += w
@@ -197,6 +252,28 @@ class Engine:
             g = part[v]
             out[g] = out.get(g, 0.0) + ln * s + eps
         return out
+
+    def _raw(self, u: int) -> dict[int, float]:
+        """Shared boundary length (metres) of ``u`` with each adjacent grid."""
+        part = self.part
+        out: dict[int, float] = {}
+        for v, ln in zip(self.nbrs[u], self.lens[u], strict=True):
+            g = part[v]
+            out[g] = out.get(g, 0.0) + ln
+        return out
+
+    def _shape_gain(self, u: int, p: int, q: int, raw: dict[int, float]) -> float:
+        """Decrease of sum P^2/(4 pi A) over grids p, q when u moves (scaled to ~1 a move)."""
+        per, a = self.per[u], self.a[u]  # type: ignore[index]
+        lp, lq = raw.get(p, 0.0), raw.get(q, 0.0)
+        pp0, pq0 = self.P[p], self.P[q]
+        ap0, aq0 = max(self.A[p], 1e-12), max(self.A[q], 1e-12)
+        pp1 = pp0 - per + 2 * lp
+        pq1 = pq0 + per - 2 * lq
+        ap1, aq1 = max(ap0 - a, 1e-12), aq0 + a
+        before = pp0 * pp0 / ap0 + pq0 * pq0 / aq0
+        after = pp1 * pp1 / ap1 + pq1 * pq1 / aq1
+        return (before - after) / (4 * np.pi) * self.shape_scale
 
     def _area_delta(self, u: int, p: int, q: int) -> float:
         if self.area_weight == 0.0 or self.area_targets is None:
@@ -383,6 +460,11 @@ class Engine:
                 if len(sh) < 2:
                     continue
                 own = sh.get(p, 0.0)
+                if self.per is not None:
+                    raw = self._raw(u)
+                    cnt: dict[int, int] = {}
+                    for v in nb[u]:
+                        cnt[part[v]] = cnt.get(part[v], 0) + 1
                 best_gain, best_q = 1e-9, -1
                 for q in sorted(sh):
                     if q == p or q not in active:
@@ -390,7 +472,13 @@ class Engine:
                     dv = self._delta_v(u, p, q)
                     if dv > 1e-12:
                         continue
-                    gain = self.compactness * (sh[q] - own) - self._area_delta(u, p, q)
+                    if self.per is not None:
+                        shape = self._shape_gain(u, p, q, raw) + self.edge_eps * (
+                            cnt.get(q, 0) - cnt.get(p, 0)
+                        )
+                    else:
+                        shape = sh[q] - own
+                    gain = self.compactness * shape - self._area_delta(u, p, q)
                     if dv < -1e-12:
                         gain += 1e6 * -dv  # balance first
                     if gain > best_gain:
