@@ -378,7 +378,6 @@ def _compounds(plan: _Plan, blocks: list[Polygon]) -> list[_Compound]:
         else:
             minx, miny, maxx, maxy = block.bounds
             n = 1 if block.area < 30_000 else (2 if block.area < 80_000 else 3)
-            cuts = []
             wide = (maxx - minx) >= (maxy - miny)
             lo, hi = (minx, maxx) if wide else (miny, maxy)
             for k in range(1, n):
@@ -388,7 +387,6 @@ def _compounds(plan: _Plan, blocks: list[Polygon]) -> list[_Compound]:
                     if wide
                     else LineString([(minx - 1, pos), (maxx + 1, pos)])
                 )
-                cuts.append(cut)
                 plan.lines.extend(_clip(cut, block))
             # compound polygons are found after noding; remember the block for now
             out.append(_Compound(block, "apartment"))
