@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
-from folium.template import Template
+from jinja2 import Template
 
 __all__ = ["CSS", "HtmlControl", "TextLabels", "add_css"]
 

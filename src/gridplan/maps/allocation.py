@@ -147,39 +147,42 @@ def explore_allocation(
         gpd.GeoDataFrame(geometry=grids.geometry.representative_point(), crs=grids.crs),
         gcj02=gcj,
     ).geometry
+    if workers is not None:
+        workers = require_gdf(workers, "allocation.workers")
+    if volunteers is not None:
+        volunteers = require_gdf(volunteers, "allocation.volunteers")
+    # Drawing order = stacking order: links under points, so points keep their tooltips.
+    if links and workers is not None:
+        _add_links(
+            m,
+            _attr(allocation, "worker_assignment"),
+            "worker_id",
+            workers,
+            rep,
+            gcj,
+            "Worker → grid",
+            WORKER,
+            "",
+            _worker_link_rows,
+        )
+    if links and volunteers is not None:
+        _add_links(
+            m,
+            _attr(allocation, "volunteer_assignment"),
+            "volunteer_id",
+            volunteers,
+            rep,
+            gcj,
+            "Volunteer → grid",
+            VOLUNTEER,
+            "4 4",
+            _volunteer_link_rows,
+        )
     if sites is not None:
         _add_sites(m, require_gdf(sites, "allocation.sites"), gcj, radii, show_unselected)
     if workers is not None:
-        workers = require_gdf(workers, "allocation.workers")
-        if links:
-            _add_links(
-                m,
-                _attr(allocation, "worker_assignment"),
-                "worker_id",
-                workers,
-                rep,
-                gcj,
-                "Worker → grid",
-                WORKER,
-                "",
-                _worker_link_rows,
-            )
         _add_people(m, workers, "hired", "Grid workers", WORKER, gcj, show_unselected, _worker_rows)
     if volunteers is not None:
-        volunteers = require_gdf(volunteers, "allocation.volunteers")
-        if links:
-            _add_links(
-                m,
-                _attr(allocation, "volunteer_assignment"),
-                "volunteer_id",
-                volunteers,
-                rep,
-                gcj,
-                "Volunteer → grid",
-                VOLUNTEER,
-                "4 4",
-                _volunteer_link_rows,
-            )
         _add_people(
             m,
             volunteers,
