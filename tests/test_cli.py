@@ -1,0 +1,137 @@
+"""The command line as a subprocess: exit codes, one-line messages, files written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def gridplan(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONHASHSEED": "123"}
+    return subprocess.run(
+        [sys.executable, "-m", "gridplan.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
+
+
+def lattice(tmp_path: Path, crs: str | None = "EPSG:32650", n: int = 6) -> Path:
+    geoms = [
+        shapely.box(i * 50, j * 50, i * 50 + 50, j * 50 + 50) for j in range(n) for i in range(n)
+    ]
+    gdf = gpd.GeoDataFrame(
+        {
+            "uid": [f"u{k:03d}" for k in range(n * n)],
+            "pop": [30 + (k * 7) % 11 for k in range(n * n)],
+            "hh": [10 + (k * 3) % 5 for k in range(n * n)],
+            "name": ["<img src=x onerror=alert(1)>"] * (n * n),
+        },
+        geometry=geoms,
+        crs=crs,
+    )
+    path = tmp_path / "units.geojson"
+    gdf.to_file(path)
+    return path
+
+
+def test_version_and_help():
+    res = gridplan("--version")
+    assert res.returncode == 0 and res.stdout.strip().startswith("gridplan 0.")
+    res = gridplan("--help")
+    assert res.returncode == 0
+    for command in ("demo", "run", "divide", "allocate"):
+        assert command in res.stdout
+
+
+def test_divide_writes_outputs(tmp_path):
+    units = lattice(tmp_path)
+    out = tmp_path / "out"
+    res = gridplan(
+        "divide", str(units), "--population", "pop", "--households", "hh", "--id", "uid",
+        "--grids", "4", "--tolerance", "0.05", "--out", str(out),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    names = sorted(p.name for p in out.iterdir())
+    for name in ("plan.geojson", "grids.geojson", "metrics.json", "map.html", "report.md"):
+        assert name in names
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_grids"] == 4 and metrics["contiguous"] is True
+    assert metrics["max_abs_deviation"] <= 0.05 + 1e-9
+    plan = gpd.read_file(out / "plan.geojson")
+    assert len(plan) == 36
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "<img src=x onerror" not in html
+
+
+@pytest.mark.parametrize(
+    ("extra", "pattern"),
+    [
+        (["--population", "people"], "'people'"),
+        (["--population", "pop", "--households", "hh", "--within", "street"], "'street'"),
+    ],
+)
+def test_divide_bad_column_exits_2(tmp_path, extra, pattern):
+    units = lattice(tmp_path)
+    res = gridplan("divide", str(units), *extra, "--grids", "2", "--out", str(tmp_path / "o"))
+    assert res.returncode == 2
+    assert pattern in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_crs_exits_2(tmp_path):
+    units = lattice(tmp_path)
+    raw = json.loads(units.read_text())
+    raw.pop("crs", None)  # GeoJSON without crs means WGS 84 to GDAL, so use a shapefile
+    gdf = gpd.read_file(units).set_crs(None, allow_override=True)
+    shp = tmp_path / "nocrs.shp"
+    gdf.to_file(shp)
+    (tmp_path / "nocrs.prj").unlink(missing_ok=True)
+    res = gridplan(
+        "divide", str(shp), "--population", "pop", "--grids", "2", "--out", str(tmp_path / "o")
+    )
+    assert res.returncode == 2
+    assert "coordinate reference system" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_missing_file_exits_2(tmp_path):
+    res = gridplan("divide", str(tmp_path / "none.gpkg"), "--population", "p", "--grids", "2",
+                   "--out", str(tmp_path / "o"))  # fmt: skip
+    assert res.returncode == 2 and "does not exist" in res.stderr
+
+
+def test_malformed_and_unknown_key_toml_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[units\npath = 1")
+    res = gridplan("run", str(bad), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and "bad.toml" in res.stderr and "TOML" in res.stderr
+    typo = tmp_path / "typo.toml"
+    typo.write_text('[units]\npath = "u.gpkg"\npopulation = "p"\n[divide]\ngrids = 2\nseeed = 1\n')
+    res = gridplan("run", str(typo), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and "'seeed'" in res.stderr and "'seed'" in res.stderr
+
+
+def test_infeasible_divide_exits_3(tmp_path):
+    units = lattice(tmp_path, n=2)  # 4 units cannot make 5 grids
+    res = gridplan("divide", str(units), "--population", "pop", "--grids", "5",
+                   "--out", str(tmp_path / "o"))  # fmt: skip
+    assert res.returncode in (2, 3), res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_argparse_errors_exit_2(tmp_path):
+    res = gridplan("divide", "x.gpkg", "--population", "p", "--out", "o")
+    assert res.returncode == 2 and "--grids" in res.stderr
