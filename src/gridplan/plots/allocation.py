@@ -1,0 +1,250 @@
+"""Static map of an allocation for reports: :func:`plot_allocation`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gridplan.errors import InputError
+from gridplan.plots._mpl import require_matplotlib, with_fonts
+from gridplan.plots.plan import check_frame, label_grids
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["allocation_grids", "get_part", "plot_allocation"]
+
+OPEN_EXISTING, OPEN_NEW, CANDIDATE = "#1b7837", "#2166ac", "#969696"
+WORKER, VOLUNTEER, UNMET = "#e66101", "#5e3c99", "#d7191c"
+
+
+def get_part(allocation: Any, name: str) -> Any:
+    """``allocation.<name>``, or None when absent or empty (duck typing)."""
+    value = getattr(allocation, name, None)
+    if value is None or (hasattr(value, "__len__") and len(value) == 0):
+        return None
+    return value
+
+
+def allocation_grids(allocation: Any) -> gpd.GeoDataFrame:
+    """``allocation.grids`` with the ``coverage`` columns joined if they are not there yet."""
+    grids = getattr(allocation, "grids", None)
+    if grids is None:
+        raise InputError(
+            f"an allocation needs a 'grids' GeoDataFrame; {type(allocation).__name__} has none"
+        )
+    grids = check_frame(grids, "allocation.grids")
+    coverage = get_part(allocation, "coverage")
+    if coverage is not None:
+        extra = [c for c in coverage.columns if c not in grids.columns]
+        if extra:
+            grids = grids.join(coverage[extra], how="left")
+    return grids
+
+
+def _flag(df: pd.DataFrame, column: str, default: bool) -> np.ndarray:
+    if column not in df.columns:
+        return np.full(len(df), default)
+    return df[column].fillna(False).astype(bool).to_numpy()
+
+
+def _links(
+    assignment: Any, id_col: str, people: gpd.GeoDataFrame, rep: gpd.GeoSeries
+) -> list[list[tuple[float, float]]]:
+    if assignment is None or id_col not in assignment.columns or "grid" not in assignment.columns:
+        return []
+    out = []
+    for pid, grid in zip(assignment[id_col], assignment["grid"], strict=True):
+        if pid in people.index and grid in rep.index:
+            a, b = people.geometry.loc[pid], rep.loc[grid]
+            out.append([(a.x, a.y), (b.x, b.y)])
+    return out
+
+
+@with_fonts
+def plot_allocation(
+    allocation: Any,
+    ax: Axes | None = None,
+    *,
+    labels: bool = False,
+    radii: bool = True,
+    links: bool = True,
+    title: str | None = None,
+    figsize: tuple[float, float] = (9.0, 8.0),
+) -> Axes:
+    """Draw coverage per grid, service points and radii, workers, volunteers and links.
+
+    Grids are shaded by ``coverage`` (0–100 %) and hatched red where need is
+    unmet. Open service points: green squares (existing) or blue circles
+    (new); candidates not opened: hollow grey circles; dashed circles show the
+    service radii. Workers (orange triangles) and volunteers (purple) are
+    joined to the grids they serve. Accepts any object with ``Allocation``'s
+    attributes. Returns the Axes.
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from types import SimpleNamespace
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"coverage": [0.5]}, geometry=[box(0, 0, 100, 100)], crs=32651)
+    >>> ax = plot_allocation(SimpleNamespace(grids=g))
+    """
+    plt = require_matplotlib()
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import PercentFormatter
+
+    grids = allocation_grids(allocation)
+    crs = grids.crs
+    if crs is not None and crs.is_geographic:
+        # Radii are metres: draw in a local metric projection.
+        crs = grids.estimate_utm_crs()
+        grids = grids.to_crs(crs)
+
+    def metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return gdf.to_crs(crs) if crs is not None and gdf.crs is not None else gdf
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    handles: list[Any] = []
+    if "coverage" in grids.columns:
+        grids.plot(
+            column="coverage",
+            ax=ax,
+            cmap="YlGn",
+            vmin=0.0,
+            vmax=1.0,
+            edgecolor="white",
+            linewidth=0.8,
+            legend=True,
+            legend_kwds={
+                "label": "Coverage",
+                "shrink": 0.6,
+                "format": PercentFormatter(1.0, decimals=0),
+            },
+            missing_kwds={"color": "#d9d9d9"},
+        )
+    else:
+        grids.plot(ax=ax, color="#e0e0e0", edgecolor="white", linewidth=0.8)
+    unmet = _unmet(grids)
+    if unmet.any():
+        grids[unmet].plot(ax=ax, facecolor="none", edgecolor=UNMET, hatch="///", linewidth=1.5)
+        handles.append(Patch(facecolor="none", edgecolor=UNMET, hatch="///", label="unmet need"))
+
+    rep = grids.geometry.representative_point()
+    for part, id_col, color, style, text in (
+        ("workers", "worker_id", WORKER, "-", "worker → grid"),
+        ("volunteers", "volunteer_id", VOLUNTEER, ":", "volunteer → grid"),
+    ):
+        people = get_part(allocation, part)
+        if people is None or not links:
+            continue
+        segs = _links(
+            get_part(allocation, part.rstrip("s") + "_assignment"), id_col, metric(people), rep
+        )
+        if segs:
+            ax.add_collection(
+                LineCollection(
+                    segs, colors=color, linestyles=style, linewidths=1, alpha=0.8, zorder=3
+                )
+            )
+            handles.append(Line2D([], [], color=color, linestyle=style, label=text))
+
+    sites = get_part(allocation, "sites")
+    if sites is not None:
+        sites = metric(check_frame(sites, "allocation.sites"))
+        opened = _flag(sites, "open", True)
+        existing = _flag(sites, "existing", False)
+        if radii and "radius_m" in sites.columns and opened.any():
+            circles = sites[opened].geometry.buffer(sites.loc[opened, "radius_m"].astype(float))
+            circles.boundary.plot(ax=ax, color=OPEN_NEW, linestyle="--", linewidth=0.8, zorder=4)
+            handles.append(Line2D([], [], color=OPEN_NEW, linestyle="--", label="service radius"))
+        for mask, marker, face, edge, text in (
+            (~opened, "o", "white", CANDIDATE, "candidate, not opened"),
+            (opened & existing, "s", OPEN_EXISTING, "white", "service point, existing"),
+            (opened & ~existing, "o", OPEN_NEW, "white", "service point, new"),
+        ):
+            if mask.any():
+                pts = sites[mask].geometry
+                ax.scatter(
+                    pts.x,
+                    pts.y,
+                    s=70,
+                    marker=marker,
+                    c=face,
+                    edgecolors=edge,
+                    linewidths=1.5,
+                    zorder=5,
+                )
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        marker=marker,
+                        linestyle="",
+                        markerfacecolor=face,
+                        markeredgecolor=edge,
+                        markersize=8,
+                        label=text,
+                    )
+                )
+    for part, flag, marker, color, text in (
+        ("workers", "hired", "^", WORKER, "grid worker (home)"),
+        ("volunteers", "selected", "v", VOLUNTEER, "volunteer (home)"),
+    ):
+        people = get_part(allocation, part)
+        if people is None:
+            continue
+        people = metric(check_frame(people, f"allocation.{part}"))
+        chosen = _flag(people, flag, True)
+        pts = people.geometry
+        ax.scatter(pts.x[chosen], pts.y[chosen], s=40, marker=marker, c=color, zorder=6)
+        if (~chosen).any():
+            ax.scatter(
+                pts.x[~chosen],
+                pts.y[~chosen],
+                s=30,
+                marker=marker,
+                c="white",
+                edgecolors=color,
+                zorder=6,
+            )
+        handles.append(Line2D([], [], marker=marker, linestyle="", color=color, label=text))
+    if labels:
+        label_grids(ax, grids)
+    if handles:
+        ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=8, frameon=False
+        )
+    ax.set_axis_off()
+    ax.set_title(title if title is not None else _title(allocation, grids))
+    return ax
+
+
+def _unmet(grids: pd.DataFrame) -> np.ndarray:
+    if "unmet_hours" in grids.columns:
+        return (grids["unmet_hours"].fillna(0).astype(float) > 1e-9).to_numpy()
+    if "coverage" in grids.columns:
+        return (grids["coverage"].fillna(0).astype(float) < 1 - 1e-9).to_numpy()
+    return np.zeros(len(grids), dtype=bool)
+
+
+def _title(allocation: Any, grids: pd.DataFrame) -> str:
+    parts = []
+    status = getattr(allocation, "status", None)
+    if status is not None:
+        parts.append(str(status))
+    cost = getattr(allocation, "cost", None)
+    total = cost.get("total") if isinstance(cost, Mapping) else cost
+    budget = getattr(allocation, "budget", None)
+    if total is not None:
+        parts.append(f"cost {float(total):,.0f}" + (f" of {float(budget):,.0f}" if budget else ""))
+    if {"households", "households_served"} <= set(grids.columns):
+        hh = float(grids["households"].sum())
+        if hh:
+            parts.append(f"{float(grids['households_served'].sum()) / hh:.0%} of households served")
+    return "Allocation" + (": " + ", ".join(parts) if parts else "")

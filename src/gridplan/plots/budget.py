@@ -1,0 +1,121 @@
+"""The budget–objective curve of a budget sweep: :func:`budget_curve`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from gridplan.errors import ColumnError, InputError
+from gridplan.plots._mpl import require_matplotlib, with_fonts
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["budget_curve", "pareto_mask"]
+
+
+def pareto_mask(budget: np.ndarray, objective: np.ndarray, maximize: bool = True) -> np.ndarray:
+    """True where no other point reaches a better objective for no more budget.
+
+    >>> pareto_mask(np.array([1, 2, 3]), np.array([5.0, 4.0, 6.0])).tolist()
+    [True, False, True]
+    """
+    obj = objective if maximize else -objective
+    keep = np.ones(len(budget), dtype=bool)
+    for i in range(len(budget)):
+        cheaper_or_equal = budget <= budget[i]
+        better = obj > obj[i]
+        as_good_cheaper = (obj >= obj[i]) & (budget < budget[i])
+        keep[i] = not np.any(cheaper_or_equal & better) and not np.any(as_good_cheaper)
+    return keep
+
+
+@with_fonts
+def budget_curve(
+    sweep: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    x: str = "budget",
+    y: str = "objective",
+    secondary: Sequence[str] | None = None,
+    maximize: bool = True,
+    title: str | None = "What each budget buys",
+    figsize: tuple[float, float] = (8.0, 5.0),
+) -> Axes:
+    """Plot objective against budget, marking the efficient (Pareto) points.
+
+    Filled markers are efficient points; hollow ones are dominated (another
+    budget at most as large does at least as well). ``secondary`` columns
+    (default: those whose name contains "coverage") go on a right-hand axis,
+    as percentages when they are fractions. Rows with a missing objective
+    (e.g. infeasible budgets) are skipped. Returns the left Axes.
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> s = pd.DataFrame({"budget": [1, 2, 3], "objective": [10, 15, 16], "coverage": [.5, .8, .9]})
+    >>> ax = budget_curve(s)
+    >>> ax.get_xlabel()
+    'Budget'
+    """
+    plt = require_matplotlib()
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    if not isinstance(sweep, pd.DataFrame):
+        raise InputError(f"sweep must be a DataFrame, got {type(sweep).__name__}")
+    missing = [c for c in (x, y) if c not in sweep.columns]
+    if missing:
+        raise ColumnError(
+            f"sweep lacks column(s) {', '.join(map(repr, missing))}; it has: "
+            f"{', '.join(map(str, sweep.columns))}"
+        )
+    if secondary is None:
+        secondary = [c for c in sweep.columns if "coverage" in str(c).lower() and c not in (x, y)]
+    else:
+        bad = [c for c in secondary if c not in sweep.columns]
+        if bad:
+            raise ColumnError(f"sweep lacks secondary column(s) {', '.join(map(repr, bad))}")
+    data = sweep.dropna(subset=[x, y]).sort_values(x)
+    if data.empty:
+        raise InputError("sweep has no row with both a budget and an objective to plot")
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    bx = data[x].to_numpy(dtype=float)
+    by = data[y].to_numpy(dtype=float)
+    eff = pareto_mask(bx, by, maximize=maximize)
+    ax.plot(bx[eff], by[eff], "-", color="#2166ac", linewidth=2, zorder=2)
+    ax.plot(bx[eff], by[eff], "o", color="#2166ac", label=f"{y} (efficient)", zorder=3)
+    if (~eff).any():
+        ax.plot(
+            bx[~eff], by[~eff], "o", mfc="white", mec="#2166ac", label=f"{y} (dominated)", zorder=3
+        )
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.set_xlabel(x.replace("_", " ").capitalize())
+    ax.set_ylabel(y.replace("_", " ").capitalize())
+    ax.grid(True, alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    if secondary:
+        ax2 = ax.twinx()
+        colors = ["#1b7837", "#e66101", "#5e3c99", "#762a83"]
+        fractions = True
+        for i, col in enumerate(secondary):
+            vals = data[col].to_numpy(dtype=float)
+            fractions &= bool(np.nanmax(np.abs(vals)) <= 1.0 + 1e-9) if len(vals) else True
+            ax2.plot(
+                bx,
+                vals,
+                "s--",
+                color=colors[i % len(colors)],
+                markersize=4,
+                label=str(col).replace("_", " "),
+            )
+        if fractions:
+            ax2.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax2.set_ylabel(", ".join(str(c).replace("_", " ") for c in secondary))
+        h2, l2 = ax2.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    ax.legend(handles, labels, loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax

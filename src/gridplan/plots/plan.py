@@ -1,0 +1,163 @@
+"""Static map of a grid plan for reports: :func:`plot_plan`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gridplan.errors import ColumnError, GeometryError, InputError
+from gridplan.plots._mpl import require_matplotlib, with_fonts
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["check_frame", "label_grids", "plot_plan"]
+
+_TITLES = {"deviation": "Deviation from target", "coverage": "Coverage"}
+
+
+def check_frame(gdf: Any, what: str) -> gpd.GeoDataFrame:
+    """A non-empty GeoDataFrame without missing geometries, or a clear error."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(f"{what} must be a GeoDataFrame, got {type(gdf).__name__}")
+    if len(gdf) == 0:
+        raise InputError(f"{what} is empty: there is nothing to plot")
+    bad = gdf.geometry.isna() | gdf.geometry.is_empty
+    if bad.any():
+        raise GeometryError(
+            f"{what} has {int(bad.sum())} missing or empty geometries", rows=list(gdf.index[bad])
+        )
+    return gdf
+
+
+def label_grids(ax: Axes, grids: gpd.GeoDataFrame, fontsize: float | None = None) -> None:
+    """Write each grid code at a point inside the grid."""
+    pts = grids.geometry.representative_point()
+    longest = max((len(str(c)) for c in grids.index), default=1)
+    size = fontsize or float(np.clip(min(90 / np.sqrt(len(grids)), 110 / longest), 4, 9))
+    for code, p in zip(grids.index, pts, strict=True):
+        ax.annotate(
+            str(code),
+            (p.x, p.y),
+            ha="center",
+            va="center",
+            fontsize=size,
+            color="#222222",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.6},
+        )
+
+
+@with_fonts
+def plot_plan(
+    grids: gpd.GeoDataFrame,
+    column: str | None = "deviation",
+    ax: Axes | None = None,
+    *,
+    labels: bool = True,
+    parents: gpd.GeoDataFrame | None = None,
+    kind: Literal["diverging", "sequential", "categorical"] | None = None,
+    cmap: str | None = None,
+    title: str | None = None,
+    figsize: tuple[float, float] = (8.0, 8.0),
+) -> Axes:
+    """Draw the grids coloured by ``column`` (matplotlib), for reports.
+
+    ``deviation`` (and any column with values on both sides of 0) uses a
+    diverging blue–red scale centred on 0 with a percentage colour bar; other
+    numbers a sequential scale; text columns one colour per category. Grid
+    codes are written inside the grids, ``parents`` drawn as thick outlines.
+    Returns the Axes (``ax.figure`` is the figure).
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"deviation": [-0.05, 0.04]},
+    ...     geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], index=pd.Index(["G1", "G2"], name="grid"))
+    >>> ax = plot_plan(g)
+    >>> len(ax.collections) >= 1
+    True
+    """
+    plt = require_matplotlib()
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.ticker import PercentFormatter
+
+    grids = check_frame(grids, "grids")
+    if column is not None and column not in grids.columns:
+        raise ColumnError(
+            f"grids has no column {column!r}; it has: {', '.join(map(str, grids.columns))}"
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    if column is None:
+        grids.plot(ax=ax, color="#9ecae1", edgecolor="white", linewidth=0.8)
+    else:
+        values = grids[column]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if kind is None:
+            finite = values[np.isfinite(values.astype(float))] if numeric else values
+            both = numeric and len(finite) and finite.min() < 0 < finite.max()
+            kind = (
+                "categorical"
+                if not numeric
+                else "diverging"
+                if column == "deviation" or both
+                else "sequential"
+            )
+        label = _TITLES.get(column, str(column))
+        missing = {"color": "#d9d9d9", "label": "no data"}
+        common = {"ax": ax, "edgecolor": "white", "linewidth": 0.8, "missing_kwds": missing}
+        if kind == "categorical":
+            grids.plot(
+                column=column,
+                categorical=True,
+                cmap=cmap or "tab20",
+                legend=True,
+                legend_kwds={
+                    "title": label,
+                    "loc": "upper left",
+                    "bbox_to_anchor": (1.0, 1.0),
+                    "fontsize": 8,
+                },
+                **common,
+            )
+        else:
+            vals = values.astype(float)
+            percent = column in ("deviation", "coverage")
+            legend_kwds: dict[str, Any] = {"label": label, "shrink": 0.6}
+            if percent:
+                legend_kwds["format"] = PercentFormatter(1.0, decimals=0)
+            norm = None
+            if kind == "diverging":
+                half = float(np.nanmax(np.abs(vals))) or 1e-9
+                norm = TwoSlopeNorm(vcenter=0.0, vmin=-half, vmax=half)
+            grids.plot(
+                column=column,
+                cmap=cmap or ("RdBu_r" if kind == "diverging" else "YlGnBu"),
+                norm=norm,
+                legend=True,
+                legend_kwds=legend_kwds,
+                **common,
+            )
+    if parents is not None:
+        parents = check_frame(parents, "parents")
+        if grids.crs is not None and parents.crs is not None:
+            parents = parents.to_crs(grids.crs)
+        parents.boundary.plot(ax=ax, color="#222222", linewidth=2.0)
+    if labels:
+        label_grids(ax, grids)
+    ax.set_axis_off()
+    ax.set_title(title if title is not None else _default_title(grids, column))
+    return ax
+
+
+def _default_title(grids: gpd.GeoDataFrame, column: str | None) -> str:
+    text = f"{len(grids)} grids"
+    if column == "deviation":
+        dev = grids[column].astype(float)
+        text += f" — deviation {dev.min():+.1%} to {dev.max():+.1%}"
+    elif column is not None:
+        text += f" — {_TITLES.get(column, column)}"
+    return text

@@ -1,0 +1,301 @@
+"""Tables a planner can paste into a document: :func:`plan_report`, :func:`allocation_report`.
+
+Plain pandas DataFrames with readable column names and rounded figures, so
+``to_csv``, ``to_excel``, ``to_markdown`` or a copy from a notebook all work.
+Percentages are given in percent (12.5 means 12.5 %), areas in hectares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from gridplan.errors import ConfigError, InputError
+from gridplan.plots.allocation import allocation_grids, get_part
+
+__all__ = ["allocation_report", "plan_report"]
+
+# column → (heading, how): how is "int", "pct", "ha", "round3", "list" or "text".
+_PLAN: list[tuple[str, str, str]] = [
+    ("parent", "Community", "text"),
+    ("n_units", "Units", "int"),
+    ("households", "Households", "int"),
+    ("population", "Population", "int"),
+]
+_PLAN_TAIL: list[tuple[str, str, str]] = [
+    ("target", "Target", "target"),
+    ("deviation", "Deviation (%)", "pct"),
+    ("area_m2", "Area (ha)", "ha"),
+    ("polsby_popper", "Compactness (Polsby–Popper)", "round3"),
+    ("neighbours", "Neighbouring grids", "list"),
+    ("worker", "Grid worker", "text"),
+]
+_SUMMABLE = {"int", "ha", "round1"}
+
+
+def _convert(values: pd.Series, how: str) -> pd.Series:
+    if how == "pct":
+        return (values.astype(float) * 100).round(1)
+    if how == "ha":
+        return (values.astype(float) / 10_000).round(2)
+    if how == "round3":
+        return values.astype(float).round(3)
+    if how in ("round1", "target"):
+        return values.astype(float).round(1)
+    if how == "int":
+        v = values.astype(float)
+        if np.allclose(v.dropna(), v.dropna().round()):
+            return v.round().astype("Int64")
+        return v.round(1)
+    if how == "list":
+        return values.map(
+            lambda v: (
+                ", ".join(map(str, v))
+                if isinstance(v, (list, tuple, set, np.ndarray))
+                else ("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+            )
+        )
+    return values.map(
+        lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+    )
+
+
+def _heading(column: str) -> str:
+    return str(column).replace("_", " ").strip().capitalize()
+
+
+def _table(df: pd.DataFrame, spec: list[tuple[str, str, str]]) -> tuple[pd.DataFrame, list[str]]:
+    out = pd.DataFrame(index=df.index)
+    summable = []
+    for col, heading, how in spec:
+        if col in df.columns:
+            out[heading] = _convert(df[col], how)
+            if how in _SUMMABLE:
+                summable.append(heading)
+    return out, summable
+
+
+def _add_total(table: pd.DataFrame, summable: list[str]) -> pd.DataFrame:
+    total: dict[str, Any] = {c: "" for c in table.columns}
+    total.update({c: table[c].sum() for c in summable})
+    row = pd.DataFrame([total], index=pd.Index(["Total"], name=table.index.name))
+    out = pd.concat([table.astype(object), row])
+    return out.reindex(columns=table.columns)
+
+
+def plan_report(grids: pd.DataFrame, totals: bool = False) -> pd.DataFrame:
+    """One row per grid: community, units, demand, target, deviation (%), area (ha), …
+
+    Other numeric columns (further demand totals such as elderly people living
+    alone) are included with readable headings. ``totals=True`` appends a
+    "Total" row for the additive columns.
+
+    >>> import pandas as pd
+    >>> g = pd.DataFrame({"households": [300, 320], "deviation": [-0.0323, 0.0323],
+    ...                   "area_m2": [41000.0, 39000.0]}, index=pd.Index(["G1", "G2"], name="grid"))
+    >>> plan_report(g).loc["G1"].tolist()
+    [300.0, -3.2, 4.1]
+    """
+    if not isinstance(grids, pd.DataFrame):
+        raise InputError(f"grids must be a DataFrame, got {type(grids).__name__}")
+    known = {c for c, _, _ in _PLAN + _PLAN_TAIL}
+    geometry = getattr(grids, "_geometry_column_name", None)
+    extra = [
+        (c, _heading(c), "int")
+        for c in grids.columns
+        if c not in known
+        and c != geometry
+        and pd.api.types.is_numeric_dtype(grids[c])
+        and not pd.api.types.is_bool_dtype(grids[c])
+    ]
+    table, summable = _table(grids, _PLAN + extra + _PLAN_TAIL)
+    table.index = table.index.rename("Grid")
+    if totals:
+        table = _add_total(table, summable)
+    return table
+
+
+Kind = Literal["grids", "sites", "workers", "volunteers", "summary"]
+
+
+def allocation_report(allocation: Any, kind: Kind = "grids") -> pd.DataFrame:
+    """A table of an allocation (any object with ``Allocation``'s attributes).
+
+    ``kind``: ``"grids"`` (coverage, service point, lead worker, volunteer
+    hours per grid), ``"sites"``, ``"workers"``, ``"volunteers"`` or
+    ``"summary"`` (one figure per row: status, cost, budget, coverage…).
+
+    >>> from types import SimpleNamespace
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"households": [300], "households_served": [240],
+    ...     "coverage": [0.8]}, geometry=[box(0, 0, 1, 1)], index=pd.Index(["G1"], name="grid"))
+    >>> allocation_report(SimpleNamespace(grids=g))["Coverage (%)"].tolist()
+    [80.0]
+    """
+    builders = {
+        "grids": _grids_report,
+        "sites": _sites_report,
+        "workers": _workers_report,
+        "volunteers": _volunteers_report,
+        "summary": _summary_report,
+    }
+    if kind not in builders:
+        raise ConfigError(f"kind must be one of {', '.join(builders)}, got {kind!r}")
+    return builders[kind](allocation)
+
+
+def _names(df: Any) -> dict[Any, str]:
+    if df is None or "name" not in df.columns:
+        return {}
+    return {i: str(n) for i, n in df["name"].items() if not pd.isna(n)}
+
+
+def _named(ids: pd.Series, names: Mapping[Any, str]) -> pd.Series:
+    def one(v: Any) -> str:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return ""
+        n = names.get(v)
+        return f"{n} ({v})" if n and n != str(v) else str(v)
+
+    return ids.map(one)
+
+
+def _grids_report(allocation: Any) -> pd.DataFrame:
+    grids = allocation_grids(allocation)
+    df = pd.DataFrame(grids.drop(columns=grids.geometry.name))
+    if "site_id" in df.columns:
+        df["site_id"] = _named(df["site_id"], _names(get_part(allocation, "sites")))
+    if "lead_worker" in df.columns:
+        df["lead_worker"] = _named(df["lead_worker"], _names(get_part(allocation, "workers")))
+    va = get_part(allocation, "volunteer_assignment")
+    if va is not None and "grid" in va.columns:
+        id_col = "volunteer_id" if "volunteer_id" in va.columns else None
+        counts = va.groupby("grid")[id_col].nunique() if id_col else va.groupby("grid").size()
+        df["n_volunteers"] = counts.reindex(df.index).fillna(0)
+    spec = [
+        ("parent", "Community", "text"),
+        ("households", "Households", "int"),
+        ("households_served", "Households served", "int"),
+        ("coverage", "Coverage (%)", "pct"),
+        ("site_id", "Service point", "text"),
+        ("lead_worker", "Lead worker", "text"),
+        ("n_volunteers", "Volunteers", "int"),
+        ("need_hours", "Volunteer need (h/month)", "round1"),
+        ("hours_delivered", "Hours delivered (h/month)", "round1"),
+        ("unmet_hours", "Unmet (h/month)", "round1"),
+    ]
+    table, _ = _table(df, spec)
+    table.index = table.index.rename("Grid")
+    return table
+
+
+def _sites_report(allocation: Any) -> pd.DataFrame:
+    sites = get_part(allocation, "sites")
+    if sites is None:
+        raise InputError("the allocation has no sites to report")
+    df = pd.DataFrame(sites.drop(columns=sites.geometry.name, errors="ignore"))
+    opened = df["open"].fillna(False).astype(bool) if "open" in df.columns else True
+    existing = df["existing"].fillna(False).astype(bool) if "existing" in df.columns else False
+    df["status"] = np.where(
+        opened, np.where(existing, "open (existing)", "open (new)"), "not opened"
+    )
+    if {"households_served", "capacity"} <= set(df.columns):
+        cap = df["capacity"].astype(float).replace(0, np.nan)
+        df["utilisation"] = df["households_served"].astype(float) / cap
+    spec = [
+        ("name", "Name", "text"),
+        ("status", "Status", "text"),
+        ("capacity", "Capacity (households)", "int"),
+        ("households_served", "Households served", "int"),
+        ("utilisation", "Utilisation (%)", "pct"),
+        ("radius_m", "Service radius (m)", "int"),
+        ("cost", "Cost", "round1"),
+    ]
+    table, _ = _table(df, spec)
+    table.index = table.index.rename("Site")
+    return table
+
+
+def _people_report(allocation: Any, part: str, flag: str, flag_heading: str) -> pd.DataFrame:
+    people = get_part(allocation, part)
+    if people is None:
+        raise InputError(f"the allocation has no {part} to report")
+    df = pd.DataFrame(people.drop(columns=people.geometry.name, errors="ignore"))
+    id_col = part.rstrip("s") + "_id"
+    assignment = get_part(allocation, part.rstrip("s") + "_assignment")
+    if assignment is not None and id_col in assignment.columns and "grid" in assignment.columns:
+        groups = assignment.groupby(id_col)
+        df["assigned"] = groups["grid"].apply(lambda s: ", ".join(map(str, s))).reindex(df.index)
+        df["n_assigned"] = groups.size().reindex(df.index).fillna(0)
+        if "distance_m" in assignment.columns:
+            df["mean_distance"] = groups["distance_m"].mean().reindex(df.index)
+    elif "grids" in df.columns:
+        df["assigned"] = df["grids"]
+    spec = [
+        ("name", "Name", "text"),
+        (flag, flag_heading, "text"),
+        ("assigned", "Grids", "list"),
+        ("n_assigned", "Number of grids", "int"),
+        ("hours_assigned", "Hours assigned (per month)", "round1"),
+        ("mean_distance", "Mean distance to grid (m)", "int"),
+    ]
+    if flag in df.columns:
+        df[flag] = df[flag].map(lambda v: "yes" if bool(v) else "no")
+    table, _ = _table(df, spec)
+    table.index = table.index.rename(id_col.replace("_id", "").capitalize())
+    return table
+
+
+def _workers_report(allocation: Any) -> pd.DataFrame:
+    return _people_report(allocation, "workers", "hired", "Hired")
+
+
+def _volunteers_report(allocation: Any) -> pd.DataFrame:
+    return _people_report(allocation, "volunteers", "selected", "Selected")
+
+
+def _summary_report(allocation: Any) -> pd.DataFrame:
+    rows: list[tuple[str, Any]] = []
+    status = getattr(allocation, "status", None)
+    if status is not None:
+        rows.append(("Solver status", str(status)))
+    cost = getattr(allocation, "cost", None)
+    if isinstance(cost, Mapping):
+        if "total" in cost:
+            rows.append(("Total cost", round(float(cost["total"]), 2)))
+        for key, value in cost.items():
+            if key != "total" and isinstance(value, (int, float, np.number)):
+                rows.append((f"Cost: {_heading(key).lower()}", round(float(value), 2)))
+    elif cost is not None:
+        rows.append(("Total cost", round(float(cost), 2)))
+    budget = getattr(allocation, "budget", None)
+    if budget is not None:
+        rows.append(("Budget", round(float(budget), 2)))
+    gap = getattr(allocation, "gap", None)
+    if gap is not None:
+        rows.append(("Optimality gap (%)", round(float(gap) * 100, 3)))
+    grids = allocation_grids(allocation)
+    if {"households", "households_served"} <= set(grids.columns):
+        hh = float(grids["households"].sum())
+        served = float(grids["households_served"].sum())
+        rows += [("Households", round(hh)), ("Households served", round(served))]
+        if hh:
+            rows.append(("Households served (%)", round(served / hh * 100, 1)))
+    if "unmet_hours" in grids.columns:
+        rows.append(
+            ("Unmet volunteer hours per month", round(float(grids["unmet_hours"].sum()), 1))
+        )
+    for part, flag, label in (
+        ("sites", "open", "Service points open"),
+        ("workers", "hired", "Grid workers hired"),
+        ("volunteers", "selected", "Volunteers selected"),
+    ):
+        df = get_part(allocation, part)
+        if df is not None and flag in df.columns:
+            rows.append((label, f"{int(df[flag].fillna(False).astype(bool).sum())} of {len(df)}"))
+    table = pd.DataFrame(rows, columns=["Item", "Value"]).set_index("Item")
+    return table
