@@ -242,7 +242,9 @@ def _add_parents(
 ) -> None:
     parents = require_gdf(parents, "parents")
     if column is None:
-        column = _guess_column(parents, ["name", "code", "parent", "community"])
+        # Prefer a readable name ("community_name") over a code.
+        named = [c for c in parents.columns if "name" in str(c).lower()]
+        column = _guess_column(parents, ["name", *named, "code", "parent", "community"])
     elif column not in parents.columns:
         raise ColumnError(f"parents has no column {column!r} (parent_column)")
     shown = to_display(parents, gcj02=gcj)
