@@ -361,3 +361,19 @@ def test_no_shift_outside_china():
         warnings.simplefilter("error")
         a = to_display(g, gcj02=True).geometry.iloc[0]
     assert a.equals(g.geometry.iloc[0])
+
+
+def test_coverage_uses_a_fixed_zero_to_hundred_percent_scale(grids):
+    full = make_allocation(grids)
+    full.grids["coverage"] = 1.0
+    html = explore_allocation(full).get_root().render()
+    legend = next(
+        json.loads(s)
+        for s in re.findall(r"div\.innerHTML = (\".*?[^\\]\");", html)
+        if "gp-legend-title" in s
+    )
+    assert ">0.0%<" in legend and ">100.0%<" in legend
+    fills = {s for s in re.findall(r'"fillColor": "(#[0-9a-f]{6})"', html)}
+    from gridplan.maps.colors import _SEQUENTIAL, _hex
+
+    assert _hex(_SEQUENTIAL[-1]) in fills and _hex(_SEQUENTIAL[0]) not in fills

@@ -235,3 +235,20 @@ def test_allocation_reports(alloc):
         allocation_report(alloc, "nope")
     with pytest.raises(InputError, match="no sites"):
         allocation_report(SimpleNamespace(grids=alloc.grids), "sites")
+
+
+def test_budget_curve_reads_budget_sweep_columns():
+    # Column names of gridplan.allocate.budget_sweep.
+    sweep = pd.DataFrame(
+        {
+            "budget": [1e6, 2e6, 3e6],
+            "status": ["optimal"] * 3,
+            "objective": [10.0, 14.0, 15.0],
+            "total_cost": [0.9e6, 1.9e6, 2.5e6],
+            "households_served_share": [0.4, 0.8, 1.0],
+            "hours_met_share": [0.2, 0.3, 0.35],
+        }
+    )
+    ax = budget_curve(sweep)
+    twin = next(a for a in ax.figure.axes if a is not ax)
+    assert [ln.get_label() for ln in twin.lines] == ["households served share", "hours met share"]

@@ -97,6 +97,8 @@ def _numeric(values: pd.Series, title: str, kind: Kind, percent: bool, missing: 
         lo, hi, colors = -half, half, _DIVERGING
     else:
         colors = _SEQUENTIAL
+        if percent and lo >= 0 and hi <= 1:
+            lo, hi = 0.0, 1.0  # shares: a fixed 0–100 % scale compares maps and shows 100 % as full
         if hi <= lo:
             hi = lo + 1e-9
     cmap = LinearColormap([_hex(c) for c in colors], vmin=lo, vmax=hi)

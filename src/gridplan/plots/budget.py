@@ -49,7 +49,8 @@ def budget_curve(
 
     Filled markers are efficient points; hollow ones are dominated (another
     budget at most as large does at least as well). ``secondary`` columns
-    (default: those whose name contains "coverage") go on a right-hand axis,
+    (default: names containing "coverage" or ending in "_share", such as
+    ``households_served_share`` of ``budget_sweep``) go on a right-hand axis,
     as percentages when they are fractions. Rows with a missing objective
     (e.g. infeasible budgets) are skipped. Returns the left Axes.
 
@@ -71,7 +72,11 @@ def budget_curve(
             f"{', '.join(map(str, sweep.columns))}"
         )
     if secondary is None:
-        secondary = [c for c in sweep.columns if "coverage" in str(c).lower() and c not in (x, y)]
+        secondary = [
+            c
+            for c in sweep.columns
+            if c not in (x, y) and ("coverage" in str(c).lower() or str(c).endswith("_share"))
+        ]
     else:
         bad = [c for c in secondary if c not in sweep.columns]
         if bad:

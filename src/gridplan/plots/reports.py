@@ -63,6 +63,15 @@ def _convert(values: pd.Series, how: str) -> pd.Series:
     )
 
 
+def _join(v: Any) -> str:
+    """Lists and comma-joined strings as "a, b, c"."""
+    if isinstance(v, (list, tuple, set, np.ndarray)):
+        return ", ".join(map(str, v))
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    return ", ".join(p.strip() for p in str(v).split(",")) if "," in str(v) else str(v)
+
+
 def _heading(column: str) -> str:
     return str(column).replace("_", " ").strip().capitalize()
 
@@ -242,6 +251,7 @@ def _people_report(allocation: Any, part: str, flag: str, flag_heading: str) -> 
         ("n_assigned", "Number of grids", "int"),
         ("hours_assigned", "Hours assigned (per month)", "round1"),
         ("mean_distance", "Mean distance to grid (m)", "int"),
+        ("cost", "Cost (per year)", "round1"),
     ]
     if flag in df.columns:
         df[flag] = df[flag].map(lambda v: "yes" if bool(v) else "no")
