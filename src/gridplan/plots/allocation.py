@@ -78,11 +78,12 @@ def plot_allocation(
 ) -> Axes:
     """Draw coverage per grid, service points and radii, workers, volunteers and links.
 
-    Grids are shaded by ``coverage`` (0–100 %) and hatched red where need is
+    Grids are shaded by ``coverage`` (0–100 %) and outlined red where need is
     unmet. Open service points: green squares (existing) or blue circles
     (new); candidates not opened: hollow grey circles; dashed circles show the
-    service radii. Workers (orange triangles) and volunteers (purple) are
-    joined to the grids they serve. Accepts any object with ``Allocation``'s
+    service radii. Hired workers (orange triangles) and selected volunteers (purple) are
+    joined to the grids they serve (candidates not chosen are left out here;
+    the interactive map shows them). Accepts any object with ``Allocation``'s
     attributes. Returns the Axes.
 
     >>> import matplotlib; matplotlib.use("Agg")
@@ -94,6 +95,7 @@ def plot_allocation(
     """
     plt = require_matplotlib()
     from matplotlib.collections import LineCollection
+    from matplotlib.colors import LinearSegmentedColormap
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import PercentFormatter
@@ -112,10 +114,14 @@ def plot_allocation(
         _, ax = plt.subplots(figsize=figsize)
     handles: list[Any] = []
     if "coverage" in grids.columns:
+        # The light part of YlGnBu (as on the interactive map): marks stay visible on top.
+        light = LinearSegmentedColormap.from_list(
+            "gridplan_coverage", plt.get_cmap("YlGnBu")(np.linspace(0.0, 0.65, 256))
+        )
         grids.plot(
             column="coverage",
             ax=ax,
-            cmap="YlGn",
+            cmap=light,
             vmin=0.0,
             vmax=1.0,
             edgecolor="white",
@@ -132,8 +138,9 @@ def plot_allocation(
         grids.plot(ax=ax, color="#e0e0e0", edgecolor="white", linewidth=0.8)
     unmet = _unmet(grids)
     if unmet.any():
-        grids[unmet].plot(ax=ax, facecolor="none", edgecolor=UNMET, hatch="///", linewidth=1.5)
-        handles.append(Patch(facecolor="none", edgecolor=UNMET, hatch="///", label="unmet need"))
+        # Outline only: when most grids fall short, hatching would hide the coverage.
+        grids[unmet].boundary.plot(ax=ax, color=UNMET, linewidth=1.2, zorder=2)
+        handles.append(Patch(facecolor="none", edgecolor=UNMET, linewidth=1.2, label="unmet need"))
 
     rep = grids.geometry.representative_point()
     for part, id_col, color, style, text in (
@@ -149,7 +156,7 @@ def plot_allocation(
         if segs:
             ax.add_collection(
                 LineCollection(
-                    segs, colors=color, linestyles=style, linewidths=1, alpha=0.8, zorder=3
+                    segs, colors=color, linestyles=style, linewidths=0.8, alpha=0.6, zorder=3
                 )
             )
             handles.append(Line2D([], [], color=color, linestyle=style, label=text))
@@ -192,27 +199,20 @@ def plot_allocation(
                         label=text,
                     )
                 )
-    for part, flag, marker, color, text in (
-        ("workers", "hired", "^", WORKER, "grid worker (home)"),
-        ("volunteers", "selected", "v", VOLUNTEER, "volunteer (home)"),
+    for part, flag, marker, color, size, text in (
+        ("workers", "hired", "^", WORKER, 30, "grid worker (home)"),
+        ("volunteers", "selected", "v", VOLUNTEER, 14, "volunteer (home)"),
     ):
         people = get_part(allocation, part)
         if people is None:
             continue
         people = metric(check_frame(people, f"allocation.{part}"))
         chosen = _flag(people, flag, True)
-        pts = people.geometry
-        ax.scatter(pts.x[chosen], pts.y[chosen], s=40, marker=marker, c=color, zorder=6)
-        if (~chosen).any():
-            ax.scatter(
-                pts.x[~chosen],
-                pts.y[~chosen],
-                s=30,
-                marker=marker,
-                c="white",
-                edgecolors=color,
-                zorder=6,
-            )
+        if not chosen.any():
+            continue
+        # Only people in the plan: candidates not chosen would crowd a printed page.
+        pts = people.geometry[chosen]
+        ax.scatter(pts.x, pts.y, s=size, marker=marker, c=color, linewidths=0, zorder=6)
         handles.append(Line2D([], [], marker=marker, linestyle="", color=color, label=text))
     if labels:
         label_grids(ax, grids)
