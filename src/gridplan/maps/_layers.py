@@ -105,7 +105,9 @@ def geojson_layer(
     styles = [dict(style(i)) for i in range(len(gdf))]
     if marker is not None:
         # Point layers build each marker from its style, not from the GeoJSON options.
-        carried = {k: options[k] for k in ("className", "interactive") if k in options}
+        carried: dict[str, Any] = {
+            k: options[k] for k in ("className", "interactive") if k in options
+        }
         for st in styles:
             st.setdefault("fill", True)
             st.update(carried)

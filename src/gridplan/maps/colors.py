@@ -36,9 +36,10 @@ def _hex(rgba: tuple[float, ...]) -> str:
 Kind = Literal["diverging", "sequential", "categorical"]
 MISSING_COLOR = "#bdbdbd"
 _MAX_CATEGORIES_IN_LEGEND = 15
-_DIVERGING = list(reversed(linear.RdBu_11.colors))  # blue = under target, red = over
-_SEQUENTIAL = list(linear.YlGnBu_09.colors)[:7]  # darkest blues hide the labels
-_CATEGORICAL = [_hex(c) for c in linear.Paired_12.colors]
+_SCHEMES: Any = linear  # branca creates the scheme attributes at run time
+_DIVERGING = list(reversed(_SCHEMES.RdBu_11.colors))  # blue = under target, red = over
+_SEQUENTIAL = list(_SCHEMES.YlGnBu_09.colors)[:7]  # darkest blues hide the labels
+_CATEGORICAL = [_hex(c) for c in _SCHEMES.Paired_12.colors]
 
 
 @dataclass

@@ -141,7 +141,6 @@ def add_tiles(m: folium.Map, tiles: ResolvedTiles | None) -> None:
 
     p = tiles.provider
     for i, url in enumerate(tiles.urls):
-        kwargs = {"subdomains": p.subdomains} if p.subdomains else {}
         folium.TileLayer(
             tiles=url,
             attr=p.attribution if i == 0 else " ",
@@ -149,5 +148,5 @@ def add_tiles(m: folium.Map, tiles: ResolvedTiles | None) -> None:
             max_zoom=p.max_zoom,
             overlay=i > 0,
             control=i > 0,
-            **kwargs,
+            subdomains=p.subdomains or "abc",  # unused when the URL has no {s}
         ).add_to(m)

@@ -105,8 +105,9 @@ def font_guard() -> Iterator[None]:
     import matplotlib as mpl
 
     font = cjk_font()
-    rc = {"font.sans-serif": [font, *mpl.rcParams["font.sans-serif"]]} if font else {}
-    with mpl.rc_context(rc), warnings.catch_warnings():
+    with mpl.rc_context(), warnings.catch_warnings():
+        if font:
+            mpl.rcParams["font.sans-serif"] = [font, *mpl.rcParams["font.sans-serif"]]
         warnings.filterwarnings("ignore", message=_GLYPH_WARNING, category=UserWarning)
         yield
 

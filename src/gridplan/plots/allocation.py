@@ -143,10 +143,11 @@ def plot_allocation(
         handles.append(Patch(facecolor="none", edgecolor=UNMET, linewidth=1.2, label="unmet need"))
 
     rep = grids.geometry.representative_point()
-    for part, id_col, color, style, text in (
+    link_styles: tuple[tuple[str, str, str, Any, str], ...] = (
         ("workers", "worker_id", WORKER, "-", "worker → grid"),
         ("volunteers", "volunteer_id", VOLUNTEER, ":", "volunteer → grid"),
-    ):
+    )
+    for part, id_col, color, style, text in link_styles:
         people = get_part(allocation, part)
         if people is None or not links:
             continue
