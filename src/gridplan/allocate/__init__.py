@@ -1,1 +1,24 @@
-"""Budgeted allocation of service points, grid workers and volunteers."""
+"""Budgeted allocation of service points, grid workers and volunteers.
+
+Public entry points (the lead re-exports them from :mod:`gridplan`):
+
+* :func:`allocate` → :class:`Allocation`; :func:`budget_sweep`; :func:`minimum_budget`;
+* :class:`Rules`, :class:`NeedRule` (needs, worker rules, objective weights);
+* :mod:`gridplan.allocate.locate`: ``p_median``, ``max_covering``, ``set_covering``.
+"""
+
+from gridplan.allocate import locate
+from gridplan.allocate.model import allocate, minimum_budget
+from gridplan.allocate.result import Allocation
+from gridplan.allocate.rules import NeedRule, Rules
+from gridplan.allocate.sweep import budget_sweep
+
+__all__ = [
+    "Allocation",
+    "NeedRule",
+    "Rules",
+    "allocate",
+    "budget_sweep",
+    "locate",
+    "minimum_budget",
+]

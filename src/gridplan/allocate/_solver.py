@@ -145,6 +145,13 @@ class Model:
         ub[np.asarray(cols, dtype=np.int64)] = value
         self._lb, self._ub = [lb], [ub]
 
+    def set_row_bounds(self, row: int, lo: float = -np.inf, hi: float = np.inf) -> None:
+        """Change the bounds of one constraint (e.g. the budget row of a sweep)."""
+        los = np.concatenate(self._lo)
+        his = np.concatenate(self._hi)
+        los[row], his[row] = lo, hi
+        self._lo, self._hi = [los], [his]
+
     @property
     def cost(self) -> np.ndarray:
         return np.concatenate(self._cost) if self._cost else np.zeros(0)
