@@ -32,7 +32,7 @@ DEMO: dict[str, Any] = {
         "sites": "sites.geojson",
         "workers": "workers.geojson",
         "volunteers": "volunteers.geojson",
-        "budget": 6_000_000,
+        "budget": 9_000_000,
         "solver": "highs",
         "time_limit": 120,
     },
