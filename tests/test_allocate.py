@@ -316,6 +316,8 @@ def test_cbc_and_highs_agree_on_sample_scenario() -> None:
     assert h.coverage["households_served"].sum() == pytest.approx(
         c.coverage["households_served"].sum(), rel=1e-3
     )
+    # string dtypes of the sample layers survive the JSON round trip
+    assert Allocation.from_dict(json.loads(json.dumps(h.to_dict(), allow_nan=False))) == h
     _check_plan(h, {k: v for k, v in L.items()} | {"grids": h.grids})
     _check_plan(c, {k: v for k, v in L.items()} | {"grids": c.grids})
 
@@ -366,12 +368,20 @@ def test_budget_sweep_is_monotone() -> None:
 def test_time_limit_is_never_reported_optimal() -> None:
     sc = make_scenario(300, 90, 300, 900, seed=9)
     mb = minimum_budget(**sc)["smallest_budget"]
-    try:
-        a = allocate(**sc, budget=mb * 1.3, time_limit=0.05, mip_gap=1e-9)
-    except SolverError as exc:
-        assert "no feasible plan" in str(exc)
-        return
-    assert a.status == "feasible"
-    assert a.best_bound is not None and a.best_bound >= a.objective
-    assert a.gap == pytest.approx((a.best_bound - a.objective) / abs(a.objective), rel=1e-6)
-    assert a.cost["total"] <= a.budget
+    seen = []
+    # gap 1e-9 cannot be proven in seconds on this instance; longer limits find incumbents
+    for limit in (0.05, 1.0, 3.0, 8.0):
+        try:
+            a = allocate(**sc, budget=mb * 1.3, time_limit=limit, mip_gap=1e-9)
+        except SolverError as exc:
+            assert "no feasible plan" in str(exc)
+            seen.append("no solution")
+            continue
+        seen.append(a.status)
+        assert a.status == "feasible"
+        assert a.best_bound is not None and a.best_bound >= a.objective
+        assert a.gap == pytest.approx((a.best_bound - a.objective) / abs(a.objective), rel=1e-6)
+        assert a.gap > 1e-9
+        assert a.cost["total"] <= mb * 1.3
+        break
+    assert "feasible" in seen, seen

@@ -245,6 +245,38 @@ def _is_feasible(model: Model, x: np.ndarray, tol: float = 1e-6) -> bool:
 # --------------------------------------------------------------------------- HiGHS
 
 
+_BANNER_SHOWN = False
+
+
+def _new_highs(highspy: Any) -> Any:
+    """A Highs object, without the copyright banner HiGHS prints on the first one.
+
+    The banner is written by C code to file descriptor 1 before any option can be
+    set; it would land in every notebook and CLI output, so the first construction
+    runs with fd 1 pointed at /dev/null.
+    """
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    _BANNER_SHOWN = True
+    try:
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no real fd 1 (embedded interpreters)
+        return highspy.Highs()
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            try:
+                return highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+
+
 def _solve_highs(model: Model, time_limit: float | None, gap: float) -> SolveResult:
     import highspy
 
@@ -268,7 +300,7 @@ def _solve_highs(model: Model, time_limit: float | None, gap: float) -> SolveRes
             highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
             for f in integer
         ]
-    h = highspy.Highs()
+    h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
