@@ -23,6 +23,7 @@ demo: $(VENV)/.installed-run
 	$(BIN)/gridplan demo --out $(OUT)
 
 test: $(VENV)/.installed-test
+	bash scripts/install_browser.sh
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
