@@ -1,14 +1,18 @@
 """gridplan: community grid planning.
 
 Data flows one way: :class:`Territory` (validated units and their contiguity
-graph) → grid division → allocation of service points, workers and volunteers
-→ maps, plots and files.
+graph) → :func:`divide` (balanced contiguous grids, a :class:`GridPlan`) →
+:func:`allocate` (service points, grid workers, volunteers under a budget, an
+:class:`Allocation`) → :mod:`gridplan.maps`, :mod:`gridplan.plots` and files.
 
 >>> import gridplan
->>> gridplan.GridplanError.__name__
-'GridplanError'
+>>> sorted(set(gridplan.__all__) - set(dir(gridplan)))
+[]
 """
 
+from gridplan import datasets, locate, maps, plots
+from gridplan.allocate import Allocation, NeedRule, Rules, allocate, budget_sweep, minimum_budget
+from gridplan.divide import GridPlan, divide
 from gridplan.errors import (
     ColumnError,
     ConfigError,
@@ -22,22 +26,37 @@ from gridplan.errors import (
     IslandError,
     SolverError,
 )
+from gridplan.scenario import load_scenario, run_scenario
 from gridplan.territory import Territory
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Allocation",
     "CRSError",
     "ColumnError",
     "ConfigError",
     "DataValueError",
     "GeometryError",
+    "GridPlan",
     "GridplanError",
     "IdError",
     "InfeasibleError",
     "InputError",
     "IslandError",
+    "NeedRule",
+    "Rules",
     "SolverError",
     "Territory",
     "__version__",
+    "allocate",
+    "budget_sweep",
+    "datasets",
+    "divide",
+    "load_scenario",
+    "locate",
+    "maps",
+    "minimum_budget",
+    "plots",
+    "run_scenario",
 ]

@@ -229,14 +229,16 @@ class Allocation:
             ),
         }
 
-    def summary(self) -> str:
-        """A short plain-text report."""
+    def summary(self, timing: bool = True) -> str:
+        """A short plain-text report; ``timing=False`` leaves out run time (for files)."""
         f = self.figures()
         gap = "n/a" if self.gap is None else f"{self.gap:.3%}"
         budget = "unlimited" if self.budget is None else f"{self.budget:,.0f}"
         c = self.cost
         lines = [
-            f"Allocation: {self.status} ({self.solver}, {self.seconds:.2f} s, gap {gap})",
+            f"Allocation: {self.status} ({self.solver}"
+            + (f", {self.seconds:.2f} s" if timing else "")
+            + f", gap {gap})",
             f"  objective {self.objective:,.2f}   best bound "
             + ("n/a" if self.best_bound is None else f"{self.best_bound:,.2f}"),
             f"  budget {budget}; yearly cost {c['total']:,.0f} = sites opening "
@@ -306,7 +308,7 @@ class Allocation:
             objective=num("objective"),
             best_bound=num("best_bound"),
             gap=num("gap"),
-            seconds=float(d["seconds"]),
+            seconds=float(d.get("seconds") or 0.0),
             build_seconds=float(d.get("build_seconds") or 0.0),
             solver=d["solver"],
             budget=num("budget"),
@@ -318,12 +320,12 @@ class Allocation:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Allocation):
             return NotImplemented
+        # Run time is not part of the result: the same solve is equal however long it took.
         scalars = (
             "status",
             "objective",
             "best_bound",
             "gap",
-            "seconds",
             "solver",
             "budget",
             "cost",
@@ -334,3 +336,29 @@ class Allocation:
         return all(_tables_equal(getattr(self, n), getattr(other, n)) for n in _TABLES)
 
     __hash__ = None  # type: ignore[assignment]
+
+    # -- display: maps and plots live in gridplan.maps and gridplan.plots -------------------
+
+    def explore(self, column: str = "coverage", **kwargs: Any) -> Any:
+        """Interactive folium map: sites, radii, worker and volunteer links, coverage.
+
+        Keywords go to :func:`gridplan.maps.explore_allocation`; save the map with
+        :func:`gridplan.maps.save_html` for an offline file.
+
+        >>> m = allocation.explore()  # doctest: +SKIP
+        """
+        from gridplan.maps import explore_allocation
+
+        return explore_allocation(self, column, **kwargs)
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Static matplotlib map (see :func:`gridplan.plots.plot_allocation`)."""
+        from gridplan.plots import plot_allocation
+
+        return plot_allocation(self, ax, **kwargs)
+
+    def report(self, kind: str = "grids") -> pd.DataFrame:
+        """Readable table of ``kind``: grids, sites, workers, volunteers or summary."""
+        from gridplan.plots import allocation_report
+
+        return allocation_report(self, kind)

@@ -246,8 +246,8 @@ class GridPlan:
 
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by content
 
-    def summary(self) -> str:
-        """A few lines describing the plan."""
+    def summary(self, timing: bool = True) -> str:
+        """A few lines describing the plan; ``timing=False`` leaves out run time (for files)."""
         m, p = self.metrics, self.params
         lines = [
             f"GridPlan: {m['n_grids']} grids over {len(self.assignment):,} units, balanced on "
@@ -257,7 +257,7 @@ class GridPlan:
             f"  cut edges {m['cut_edges']:,}, boundary {m['boundary_length'] / 1000:,.2f} km, "
             f"Polsby-Popper mean {m['mean_polsby_popper']:.3f} / min "
             f"{m['min_polsby_popper']:.3f}",
-            f"  seed {m['seed']}, {m['seconds']:.2f} s",
+            f"  seed {m['seed']}" + (f", {m['seconds']:.2f} s" if timing else ""),
         ]
         if p.get("within"):
             lines.append(f"  nested within {p['within']!r}")
@@ -274,6 +274,52 @@ class GridPlan:
 
     def _repr_html_(self) -> str:
         return "<pre>" + html.escape(self.summary()) + "</pre>"
+
+    # -- display: maps and plots live in gridplan.maps and gridplan.plots -------------------
+
+    def parent_boundaries(self) -> gpd.GeoDataFrame | None:
+        """The parent areas (e.g. communities) the grids nest in, dissolved from the units."""
+        col = self.territory.parent_col
+        if col is None:
+            return None
+        units = self.territory.units
+        return units[[col, units.geometry.name]].dissolve(by=col).reset_index()
+
+    def explore(
+        self, column: str = "deviation", *, units: bool = False, parents: bool = True, **kwargs: Any
+    ) -> Any:
+        """Interactive folium map of the grids coloured by ``column``.
+
+        ``units=True`` adds the units layer (heavy on large territories);
+        ``parents`` draws the parent boundaries when the plan is nested. Other
+        keywords go to :func:`gridplan.maps.explore_grids` (``tiles``, ``streets``...).
+        Save it with :func:`gridplan.maps.save_html` to get an offline file.
+
+        >>> m = plan.explore("households")  # doctest: +SKIP
+        """
+        from gridplan.maps import explore_grids
+
+        if units:
+            kwargs.setdefault("units", self.territory.units.assign(grid=self.assignment))
+            kwargs.setdefault("unit_column", "grid")
+        if parents and "parents" not in kwargs:
+            boundaries = self.parent_boundaries()
+            if boundaries is not None:
+                kwargs["parents"] = boundaries
+                kwargs.setdefault("parent_column", self.territory.parent_col)
+        return explore_grids(self.grids, column, **kwargs)
+
+    def plot(self, column: str = "deviation", ax: Any = None, **kwargs: Any) -> Any:
+        """Static matplotlib map of the grids (see :func:`gridplan.plots.plot_plan`)."""
+        from gridplan.plots import plot_plan
+
+        return plot_plan(self.grids, column, ax, **kwargs)
+
+    def report(self, totals: bool = False) -> pd.DataFrame:
+        """One readable row per grid, for reports (see :func:`gridplan.plots.plan_report`)."""
+        from gridplan.plots import plan_report
+
+        return plan_report(self.grids, totals=totals)
 
     # -- files ----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from typing import Any
 from gridplan.errors import GridplanError
 from gridplan.io.atomic import write_text
 
-__all__ = ["inline_assets", "save_html"]
+__all__ = ["inline_assets", "save_html", "stable_ids"]
 
 _SCRIPT_RE = re.compile(
     r"""<script\b[^>]*?\bsrc\s*=\s*["']([^"']+)["'][^>]*>\s*</script\s*>""", re.I | re.S
@@ -34,6 +34,25 @@ _CSS_URL_RE = re.compile(r"""url\(\s*(?!["']?data:)[^)]*\)""", re.I)
 _VERSION_RE = re.compile(r"@\d[^/]*")
 _CLOSE_SCRIPT_RE = re.compile(r"</(script)", re.I)
 _CLOSE_STYLE_RE = re.compile(r"</(style)", re.I)
+# folium names every element "<kind>_<uuid4 hex>"; random names would make two saves
+# of the same map differ, so they are renumbered in order of first appearance.
+_ELEMENT_ID_RE = re.compile(r"\b([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*?)_([0-9a-f]{32})\b")
+
+
+def stable_ids(html: str) -> str:
+    """Replace folium's random element ids by sequential ones (deterministic output).
+
+    >>> h = "0123456789abcdef" * 2
+    >>> stable_ids(f"map_{h}.addTo(map_{h}); var x_{h[::-1]}")
+    'map_000001.addTo(map_000001); var x_000002'
+    """
+    seen: dict[str, str] = {}
+
+    def repl(match: re.Match[str]) -> str:
+        new = seen.setdefault(match.group(2), f"{len(seen) + 1:06d}")
+        return f"{match.group(1)}_{new}"
+
+    return _ELEMENT_ID_RE.sub(repl, html)
 
 
 @functools.lru_cache(maxsize=1)
@@ -114,8 +133,9 @@ def inline_assets(html: str, assets: dict[str, str] | None = None) -> str:
 def save_html(m: Any, path: str | os.PathLike[str]) -> Path:
     """Write ``m`` (a ``folium.Map`` or any branca element) as one offline HTML file.
 
-    The file declares UTF-8, carries Leaflet inline, and is written atomically.
-    Returns the path written.
+    The file declares UTF-8, carries Leaflet inline, names its elements
+    deterministically (the same map gives the same bytes) and is written
+    atomically. Returns the path written.
 
     >>> import tempfile, folium
     >>> from gridplan.maps import save_html
@@ -126,7 +146,7 @@ def save_html(m: Any, path: str | os.PathLike[str]) -> Path:
     root = m.get_root() if hasattr(m, "get_root") else m
     if not hasattr(root, "render"):
         raise GridplanError(f"save_html needs a folium map, got {type(m).__name__}")
-    html = inline_assets(root.render())
+    html = stable_ids(inline_assets(root.render()))
     if not re.search(r"(?i)<meta[^>]+charset\s*=\s*[\"']?utf-8", html):
         html = html.replace("<head>", '<head>\n<meta charset="utf-8">', 1)
     target = Path(path)

@@ -8,7 +8,11 @@ import pandas as pd
 
 from gridplan import __version__
 
-__all__ = ["markdown_report", "markdown_table"]
+__all__ = ["TIMING_KEYS", "markdown_report", "markdown_table"]
+
+# Run times differ between identical runs; they go to timings.json, never into the
+# files that must be byte-identical for the same input and seed.
+TIMING_KEYS = frozenset({"seconds", "build_seconds"})
 
 
 def _cell(value: Any) -> str:
@@ -37,7 +41,11 @@ def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
 
 
 def _metrics_table(metrics: dict[str, Any]) -> str:
-    simple = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool))}
+    simple = {
+        k: v
+        for k, v in metrics.items()
+        if isinstance(v, (int, float, str, bool)) and k not in TIMING_KEYS
+    }
     return markdown_table(
         pd.DataFrame({"value": pd.Series(simple, dtype=object)}).rename_axis("metric")
     )
@@ -49,11 +57,11 @@ def markdown_report(territory: Any, plan: Any, allocation: Any) -> str:
     if territory is not None:
         parts.append("## Territory\n\n```\n" + territory.summary() + "\n```")
     if plan is not None:
-        parts.append("## Grids\n\n```\n" + plan.summary() + "\n```")
+        parts.append("## Grids\n\n```\n" + plan.summary(timing=False) + "\n```")
         parts.append("### Quality\n\n" + _metrics_table(plan.metrics))
         parts.append("### Grids\n\n" + markdown_table(plan.report()))
     if allocation is not None:
-        parts.append("## Allocation\n\n```\n" + allocation.summary() + "\n```")
+        parts.append("## Allocation\n\n```\n" + allocation.summary(timing=False) + "\n```")
         cost = pd.DataFrame({"yuan per year": pd.Series(allocation.cost)}).rename_axis("item")
         parts.append("### Cost\n\n" + markdown_table(cost))
         parts.append("### Coverage by grid\n\n" + markdown_table(allocation.report()))

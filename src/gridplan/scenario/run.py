@@ -157,16 +157,22 @@ def write_outputs(
     result: RunResult, out_dir: str | os.PathLike[str], cfg: dict[str, Any]
 ) -> list[Path]:
     """Write plan, grids, metrics, allocation, tables, map and report into ``out_dir``."""
-    from gridplan.scenario.report import markdown_report
+    from gridplan.scenario.report import TIMING_KEYS, markdown_report
 
     plan, allocation = result.plan, result.allocation
     with staged_dir(out_dir) as stage:
+        timings: dict[str, float] = {}
         if plan is not None:
-            plan.to_file(stage / "plan.geojson")
-            (stage / "grids.geojson").write_text(plan.to_geojson(), encoding="utf-8")
-            (stage / "metrics.json").write_text(_json(plan.metrics), encoding="utf-8")
+            plan.to_file(stage / "plan.geojson", what="units")
+            plan.to_file(stage / "grids.geojson", what="grids")
+            metrics = {k: v for k, v in plan.metrics.items() if k not in TIMING_KEYS}
+            (stage / "metrics.json").write_text(_json(metrics), encoding="utf-8")
+            timings["divide_seconds"] = plan.metrics["seconds"]
         if allocation is not None:
-            (stage / "allocation.json").write_text(_json(allocation.to_dict()), encoding="utf-8")
+            data = allocation.to_dict()
+            timings["allocate_seconds"] = data.pop("seconds")
+            timings["allocate_build_seconds"] = data.pop("build_seconds")
+            (stage / "allocation.json").write_text(_json(data), encoding="utf-8")
             for name in ("coverage", "worker_assignment", "volunteer_assignment"):
                 getattr(allocation, name).to_csv(stage / f"{name}.csv", lineterminator="\n")
             allocation.sites.drop(columns="geometry").to_csv(
@@ -175,8 +181,13 @@ def write_outputs(
         if cfg["output"]["map"]:
             from gridplan.maps import save_html
 
-            target = allocation if allocation is not None else plan
-            save_html(target.explore(tiles=cfg["output"]["tiles"]), stage / "map.html")
+            tiles = cfg["output"]["tiles"]
+            if plan is not None:
+                save_html(plan.explore(tiles=tiles), stage / "map.html")
+            if allocation is not None:
+                name = "allocation_map.html" if plan is not None else "map.html"
+                save_html(allocation.explore(tiles=tiles), stage / name)
+        (stage / "timings.json").write_text(_json(timings), encoding="utf-8")
         (stage / "report.md").write_text(
             markdown_report(result.territory, plan, allocation), encoding="utf-8"
         )
