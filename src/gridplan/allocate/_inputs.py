@@ -52,7 +52,9 @@ def point_coords(geoms: Any) -> np.ndarray:
     return shapely.get_coordinates(pts).reshape(-1, 2)
 
 
-def check_crs(grids: gpd.GeoDataFrame, others: Mapping[str, gpd.GeoDataFrame | None]) -> dict:
+def check_crs(
+    grids: gpd.GeoDataFrame, others: Mapping[str, gpd.GeoDataFrame | None]
+) -> dict[str, gpd.GeoDataFrame | None]:
     """Grids must be in a projected CRS; other layers are reprojected to it."""
     if grids.crs is None:
         raise CRSError("grids have no CRS; set one (a projected, metric CRS) with set_crs()")
@@ -61,7 +63,7 @@ def check_crs(grids: gpd.GeoDataFrame, others: Mapping[str, gpd.GeoDataFrame | N
             f"grids are in a geographic CRS ({grids.crs.to_string()}); distances need a "
             "projected metric CRS: reproject with to_crs() (e.g. a CGCS2000 Gauss-Kruger zone)"
         )
-    out = {}
+    out: dict[str, gpd.GeoDataFrame | None] = {}
     for name, gdf in others.items():
         if gdf is None:
             out[name] = None
@@ -156,7 +158,7 @@ def grid_frame(grids: Any) -> gpd.GeoDataFrame:
 
 def parse_skills(values: pd.Series, known: Sequence[str]) -> list[list[str]]:
     """Split ``skills`` strings ("a;b") into lists, keeping only skills with a need rule."""
-    out = []
+    out: list[list[str]] = []
     for v in values:
         if v is None or (isinstance(v, float) and np.isnan(v)):
             out.append([])

@@ -508,7 +508,7 @@ class _Problem:
                     "distance_m": self.u.dist[on].astype(float),
                 }
             ).sort_values(["volunteer_id", "grid", "skill"], ignore_index=True)
-            delivered = np.bincount(self.u.grid[on], hours[on], n_g)
+            delivered = np.bincount(self.u.grid[on], hours[on], n_g).astype(float)
             cost["volunteers"] = float(self.vol_cols["annual_cost"][sel].sum())
             volunteers_out = v.copy()
             volunteers_out["selected"] = sel
