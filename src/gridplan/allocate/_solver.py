@@ -227,8 +227,13 @@ def solve(
     if model.n_cols == 0:
         return SolveResult("optimal", model.offset, model.offset, 0.0, np.zeros(0), 0.0, solver)
     if solver == "highs":
-        return _solve_highs(model, time_limit, gap)
-    return _solve_cbc(model, time_limit, gap)
+        result = _solve_highs(model, time_limit, gap)
+    else:
+        result = _solve_cbc(model, time_limit, gap)
+    # never claim more than the bound in hand shows
+    if result.status == "optimal" and (result.gap is None or result.gap > gap * (1 + 1e-6)):
+        result.status = "feasible"
+    return result
 
 
 def _is_feasible(model: Model, x: np.ndarray, tol: float = 1e-6) -> bool:

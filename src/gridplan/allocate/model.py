@@ -98,6 +98,9 @@ class _Problem:
             raise ConfigError(f"distances keys must be sites/workers/volunteers, got {unknown}")
         self.grids = g
         self.hh = inp.checked_values(g["households"], "grids.households")
+        for rule in rules.needs.values():
+            if rule.column in g.columns:
+                inp.checked_values(g[rule.column], f"grids.{rule.column}")
         self.value = rules.need_value(g)
         self.need = rules.need_hours(g)
         xy = inp.point_coords(g.geometry)
