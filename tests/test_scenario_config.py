@@ -100,3 +100,12 @@ def test_staged_dir_leaves_output_untouched_on_failure(tmp_path):
 def test_parse_scenario_direct():
     cfg = parse_scenario({"units": {"path": "u", "population": "p"}})
     assert not cfg["has_divide"] and not cfg["has_allocate"]
+
+
+def test_schema_doc_lists_every_scenario_key():
+    from gridplan.scenario.config import SCHEMA
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "schema.md").read_text(encoding="utf-8")
+    for section, keys in SCHEMA.items():
+        for key in keys:
+            assert f"`{section}.{key}`" in doc, f"docs/schema.md misses {section}.{key}"
