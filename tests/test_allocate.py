@@ -115,7 +115,8 @@ def _check_plan(a: Allocation, layers: dict[str, gpd.GeoDataFrame]) -> None:
     )
     opened = a.sites[a.sites["open"]]
     expect_sites = (
-        opened["annual_cost"] + np.where(opened["existing"], 0, opened["open_cost"])
+        opened["annual_cost"]
+        + np.where(opened["existing"], 0, opened["open_cost"] / a.rules.open_cost_years)
     ).sum()
     assert c["sites_open_cost"] + c["sites_annual_cost"] == pytest.approx(expect_sites)
     assert c["workers"] == workers.loc[a.workers["hired"], "annual_cost"].sum()
@@ -385,3 +386,33 @@ def test_time_limit_is_never_reported_optimal() -> None:
         assert a.cost["total"] <= mb * 1.3
         break
     assert "feasible" in seen, seen
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_scenarios_respect_every_rule(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sc = make_scenario(25, 8, 30, 50, seed=100 + seed)
+    rules = Rules(
+        one_grid_one_worker=bool(seed % 2),
+        require_lead_worker=seed < 2,
+        open_cost_years=1.0 + seed,
+    )
+    try:
+        mb = minimum_budget(**sc, rules=rules)["smallest_budget"]
+    except InfeasibleError:
+        pytest.skip("this random town cannot give every grid a lead worker")
+    budget = float(mb * rng.uniform(1.0, 1.6))
+    h = allocate(**sc, budget=budget, rules=rules)
+    c = allocate(**sc, budget=budget, rules=rules, solver="cbc")
+    for a in (h, c):
+        assert a.status == "optimal"
+        _check_plan(a, sc)
+        if not rules.one_grid_one_worker:
+            per = a.worker_assignment.groupby("worker_id").size()
+            limit = sc["workers"].set_index("worker_id").loc[per.index, "max_grids"]
+            assert (per <= limit).all()
+        if rules.require_lead_worker:
+            assert a.coverage["lead_worker"].notna().all()
+    # two independent solvers, each within the 1e-4 gap of the optimum
+    assert h.objective == pytest.approx(c.objective, rel=2e-4)
+    assert h.objective <= c.best_bound + 1e-6 and c.objective <= h.best_bound + 1e-6

@@ -11,7 +11,7 @@ import pandas as pd
 from gridplan.allocate._solver import check_solver_args
 from gridplan.allocate.model import _check_budget, _Problem
 from gridplan.allocate.rules import Rules
-from gridplan.errors import ConfigError, InfeasibleError
+from gridplan.errors import ConfigError, InfeasibleError, SolverError
 
 __all__ = ["budget_sweep"]
 
@@ -32,7 +32,8 @@ def budget_sweep(
     """Solve :func:`~gridplan.allocate.allocate` for each budget; one row per budget.
 
     The model is built once and only the budget changes between solves.
-    Columns: ``budget``, ``status`` ("optimal", "feasible" or "infeasible"),
+    Columns: ``budget``, ``status`` ("optimal", "feasible", "infeasible" or "no
+    solution" when ``time_limit`` ran out before any plan),
     ``objective``, ``best_bound``, ``gap``, ``total_cost``, the cost breakdown,
     ``households_served``, ``households_served_share``, ``grids_with_lead``,
     ``hours_delivered``, ``hours_met_share``, ``unmet_hours``, ``sites_open``,
@@ -67,6 +68,9 @@ def budget_sweep(
                     "smallest_budget": exc.details.get("smallest_budget"),
                 }
             )
+            continue
+        except SolverError:  # time limit hit before any plan: keep the other budgets
+            rows.append({"budget": b, "status": "no solution"})
             continue
         row: dict[str, Any] = {
             "budget": b,
