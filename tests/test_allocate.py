@@ -362,6 +362,12 @@ def test_budget_sweep_is_monotone() -> None:
     assert len(ok) == 4
     assert (ok["total_cost"] <= ok["budget"] + 1e-6).all()
     assert ok["objective"].is_monotonic_increasing
+    assert (ok["objective_per_10k"].dropna() >= -1e-6).all()
+    assert ok["objective_per_10k"].iloc[1] == pytest.approx(
+        (ok["objective"].iloc[1] - ok["objective"].iloc[0])
+        / (ok["budget"].iloc[1] - ok["budget"].iloc[0])
+        * 10_000
+    )
     parts = ok[[c for c in ok.columns if c.startswith("cost_")]].sum(axis=1)
     assert np.allclose(parts, ok["total_cost"])
 

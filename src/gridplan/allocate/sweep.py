@@ -37,9 +37,10 @@ def budget_sweep(
     ``objective``, ``best_bound``, ``gap``, ``total_cost``, the cost breakdown,
     ``households_served``, ``households_served_share``, ``grids_with_lead``,
     ``hours_delivered``, ``hours_met_share``, ``unmet_hours``, ``sites_open``,
-    ``workers_hired``, ``volunteers_selected``, ``seconds`` and, for infeasible
-    budgets, ``smallest_budget``. ``objective`` never decreases with the budget
-    (up to ``mip_gap``) — the marginal value of each extra yuan is its slope.
+    ``workers_hired``, ``volunteers_selected``, ``seconds``,
+    ``objective_per_10k`` (objective gained per extra 10,000 since the next
+    smaller solved budget) and, for infeasible budgets, ``smallest_budget``.
+    ``objective`` never decreases with the budget (up to ``mip_gap``).
 
     >>> from gridplan.allocate.model import _doctest_layers
     >>> grids, sites, workers = _doctest_layers()
@@ -96,4 +97,15 @@ def budget_sweep(
             row[k] = f[k]
         row["seconds"] = a.seconds
         rows.append(row)
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    # what each extra 10,000 buys: objective gained per 10,000 since the next smaller
+    # budget that has a plan (NaN for the first)
+    ok = df["status"].isin(["optimal", "feasible"])
+    if "objective" in df:
+        solved = df[ok].sort_values("budget")
+        gain = solved["objective"].diff() / solved["budget"].diff() * 10_000
+        df["objective_per_10k"] = gain.reindex(df.index)
+    order = [c for c in df.columns if c != "smallest_budget"]
+    if "smallest_budget" in df:
+        order.append("smallest_budget")
+    return df[order]
