@@ -98,9 +98,10 @@ class _Problem:
             raise ConfigError(f"distances keys must be sites/workers/volunteers, got {unknown}")
         self.grids = g
         self.hh = inp.checked_values(g["households"], "grids.households")
-        for rule in rules.needs.values():
-            if rule.column in g.columns:
-                inp.checked_values(g[rule.column], f"grids.{rule.column}")
+        # demand columns the rules read, standard or custom, are checked once here
+        used = {r.column for r in rules.needs.values()} | set(rules.vulnerable_weights)
+        for col in sorted(used & set(g.columns)):
+            inp.checked_values(g[col], f"grids.{col}")
         self.value = rules.need_value(g)
         self.need = rules.need_hours(g)
         xy = inp.point_coords(g.geometry)
