@@ -36,15 +36,17 @@ _CLOSE_SCRIPT_RE = re.compile(r"</(script)", re.I)
 _CLOSE_STYLE_RE = re.compile(r"</(style)", re.I)
 # folium names every element "<kind>_<uuid4 hex>"; random names would make two saves
 # of the same map differ, so they are renumbered in order of first appearance.
-_ELEMENT_ID_RE = re.compile(r"\b([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*?)_([0-9a-f]{32})\b")
+_ELEMENT_ID_RE = re.compile(
+    r"\b([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*?)_([0-9a-f]{32})(?![0-9a-f])"
+)
 
 
 def stable_ids(html: str) -> str:
     """Replace folium's random element ids by sequential ones (deterministic output).
 
     >>> h = "0123456789abcdef" * 2
-    >>> stable_ids(f"map_{h}.addTo(map_{h}); var x_{h[::-1]}")
-    'map_000001.addTo(map_000001); var x_000002'
+    >>> stable_ids(f"map_{h}.addTo(map_{h}); x_{h[::-1]}_styler(map_{h})")
+    'map_000001.addTo(map_000001); x_000002_styler(map_000001)'
     """
     seen: dict[str, str] = {}
 
