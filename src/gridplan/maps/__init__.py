@@ -21,6 +21,7 @@ tiles, so they work without internet.
 from gridplan.maps.allocation import explore_allocation
 from gridplan.maps.coords import gcj02_to_wgs84, wgs84_to_gcj02
 from gridplan.maps.grids import explore_grids
+from gridplan.maps.notebook import show
 from gridplan.maps.save import inline_assets, save_html
 from gridplan.maps.tiles import PROVIDERS
 
@@ -31,5 +32,6 @@ __all__ = [
     "gcj02_to_wgs84",
     "inline_assets",
     "save_html",
+    "show",
     "wgs84_to_gcj02",
 ]

@@ -1,0 +1,160 @@
+"""gridplan.maps.show: folium maps in Jupyter without any CDN, safely escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from gridplan.errors import ConfigError, GridplanError
+from gridplan.maps import explore_grids, save_html, show
+from gridplan.maps.notebook import MapFrame
+
+XSS = "<img src=x onerror=alert(1)>"
+CHINESE = "城关镇东街社区"
+EXTERNAL_REF = re.compile(
+    r"""<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I
+)
+
+
+class _Tags(HTMLParser):
+    """Records the start tags (with attributes) of the notebook output."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _grids() -> gpd.GeoDataFrame:
+    """Two grids near the sample district, one with a hostile code, one with a Chinese name."""
+    return gpd.GeoDataFrame(
+        {
+            "households": [300, 310],
+            "population": [820, 850],
+            "deviation": [-0.02, 0.01],
+            "parent": [CHINESE, XSS],
+        },
+        geometry=[
+            box(500_000, 3_800_000, 500_300, 3_800_300),
+            box(500_300, 3_800_000, 500_600, 3_800_300),
+        ],
+        index=pd.Index([XSS, f"{CHINESE}-01"], name="grid"),
+        crs="EPSG:4547",
+    )
+
+
+@pytest.fixture(scope="module")
+def frame() -> MapFrame:
+    return show(explore_grids(_grids()), height=450)
+
+
+@pytest.fixture(scope="module")
+def output(frame: MapFrame) -> str:
+    return frame._repr_html_()
+
+
+def _parse(output: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(output)
+    parser.close()
+    return parser.tags
+
+
+def test_output_is_one_sandboxed_iframe(output: str) -> None:
+    tags = _parse(output)
+    assert [t for t, _ in tags] == ["div", "iframe"]
+    attrs = tags[1][1]
+    assert attrs["sandbox"] == "allow-scripts"  # map scripts run, but cannot reach the notebook
+    assert "height:450px" in (attrs["style"] or "")
+    assert attrs["srcdoc"]
+
+
+def test_srcdoc_is_the_whole_offline_page(frame: MapFrame, output: str) -> None:
+    srcdoc = _parse(output)[1][1]["srcdoc"]
+    assert srcdoc == frame.document
+    assert srcdoc.lstrip().lower().startswith("<!doctype html>")
+    assert "L.map(" in srcdoc or "L.map (" in srcdoc
+
+
+def test_no_cdn_references(frame: MapFrame, output: str) -> None:
+    assert not EXTERNAL_REF.search(frame.document)
+    assert not EXTERNAL_REF.search(html.unescape(output))
+    assert "<script src" not in frame.document.lower()
+    assert "cdn.jsdelivr" not in frame.document and "cdnjs" not in frame.document
+    # Leaflet itself is in the page, inline.
+    assert "Leaflet" in frame.document
+
+
+def test_same_page_as_save_html(frame: MapFrame, tmp_path) -> None:
+    saved = save_html(explore_grids(_grids()), tmp_path / "map.html").read_text(encoding="utf-8")
+    assert saved == frame.document
+
+
+def test_hostile_name_stays_escaped(frame: MapFrame, output: str) -> None:
+    # Outside the attribute there is nothing but the div and the iframe: no raw <img.
+    assert "<img" not in output.lower()
+    assert "onerror=alert" not in re.sub(r'srcdoc="[^"]*"', "", output)
+    # Inside the page (srcdoc, once the browser un-escapes the attribute) the name is still
+    # text: the map builders escaped it, so it never becomes an <img> element there either.
+    page = frame.document
+    assert XSS not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page or "\\u003cimg" in page
+    tags = _Tags()
+    tags.feed(page)
+    assert "img" not in [t for t, _ in tags.tags]
+
+
+def test_utf8_chinese_preserved(frame: MapFrame) -> None:
+    # The map builders embed data as JSON (non-ASCII as \\uXXXX escapes, which is lossless).
+    escaped = CHINESE.encode("ascii", "backslashreplace").decode("ascii")
+    assert CHINESE in frame.document or escaped in frame.document
+    # Literal Chinese in the page survives the attribute escaping untouched, UTF-8 declared.
+    m = folium.Map(tiles=None)
+    m.get_root().html.add_child(folium.Element(f"<p class='t'>{CHINESE}网格</p>"))
+    f = show(m)
+    assert f"<p class='t'>{CHINESE}网格</p>" in f.document
+    out = f._repr_html_()
+    assert f"&lt;p class=&#x27;t&#x27;&gt;{CHINESE}网格&lt;/p&gt;" in out
+    assert _parse(out)[1][1]["srcdoc"] == f.document
+    assert re.search(r"""(?i)<meta[^>]+charset\s*=\s*["']?utf-8""", f.document)
+
+
+def test_plain_folium_map_and_repr() -> None:
+    f = show(folium.Map(tiles=None))
+    assert f.height == 600
+    assert repr(f).startswith("<MapFrame: ") and "600px" in repr(f)
+    assert not EXTERNAL_REF.search(f.document)
+
+
+def test_deterministic_ids() -> None:
+    one, two = show(explore_grids(_grids())), show(explore_grids(_grids()))
+    assert one.document == two.document
+
+
+@pytest.mark.parametrize("height", [0, -10, float("nan"), True, "600"])
+def test_bad_height(height: object) -> None:
+    with pytest.raises(ConfigError, match="height"):
+        show(folium.Map(tiles=None), height=height)  # type: ignore[arg-type]
+
+
+def test_not_a_map() -> None:
+    with pytest.raises(GridplanError, match="folium map"):
+        show(object())
+
+
+def test_no_ipython_needed_at_import() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; import gridplan.maps.notebook; print('IPython' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
