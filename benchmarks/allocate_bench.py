@@ -262,13 +262,18 @@ def main(argv: list[str] | None = None) -> None:
     pm = [] if args.skip_pmedian or not PMED.exists() else bench_pmedian(args.repeat)
     sc = [bench_synthetic(args.grids, 0.01), *bench_sample()]
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    import highspy
-    import pulp
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "absent"
 
     env = (
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, HiGHS via highspy "
-        f"{getattr(highspy, '__version__', '?')}, PuLP {pulp.__version__}. "
+        f"Python {platform.python_version()}, highspy {ver('highspy')}, PuLP {ver('pulp')}, "
+        f"spopt {ver('spopt')}. "
         + (
             f"Load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
             if load
