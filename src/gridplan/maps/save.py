@@ -22,7 +22,7 @@ from typing import Any
 from gridplan.errors import GridplanError
 from gridplan.io.atomic import write_text
 
-__all__ = ["inline_assets", "save_html", "stable_ids"]
+__all__ = ["inline_assets", "number_elements", "save_html", "stable_ids"]
 
 _SCRIPT_RE = re.compile(
     r"""<script\b[^>]*?\bsrc\s*=\s*["']([^"']+)["'][^>]*>\s*</script\s*>""", re.I | re.S
@@ -41,17 +41,39 @@ _ELEMENT_ID_RE = re.compile(
 )
 
 
+def number_elements(root: Any) -> None:
+    """Give every element under ``root`` a sequential id, breadth first.
+
+    Run before rendering, so the names in the page (``map_000001``) are the
+    names Python reports (``m.get_name()``) and do not change between runs.
+    """
+    counter = 0
+    queue, seen = [root], set()
+    while queue:
+        element = queue.pop(0)
+        if id(element) in seen:
+            continue
+        seen.add(id(element))
+        if hasattr(element, "_id"):
+            counter += 1
+            element._id = f"{counter:06d}"
+        queue.extend(getattr(element, "_children", {}).values())
+
+
 def stable_ids(html: str) -> str:
-    """Replace folium's random element ids by sequential ones (deterministic output).
+    """Replace random element ids left in rendered HTML by sequential ones.
+
+    Elements created while rendering escape :func:`number_elements`; this
+    catches them (``r00001``…, so they cannot collide with its numbers).
 
     >>> h = "0123456789abcdef" * 2
     >>> stable_ids(f"map_{h}.addTo(map_{h}); x_{h[::-1]}_styler(map_{h})")
-    'map_000001.addTo(map_000001); x_000002_styler(map_000001)'
+    'map_r00001.addTo(map_r00001); x_r00002_styler(map_r00001)'
     """
     seen: dict[str, str] = {}
 
     def repl(match: re.Match[str]) -> str:
-        new = seen.setdefault(match.group(2), f"{len(seen) + 1:06d}")
+        new = seen.setdefault(match.group(2), f"r{len(seen) + 1:05d}")
         return f"{match.group(1)}_{new}"
 
     return _ELEMENT_ID_RE.sub(repl, html)
@@ -148,6 +170,7 @@ def save_html(m: Any, path: str | os.PathLike[str]) -> Path:
     root = m.get_root() if hasattr(m, "get_root") else m
     if not hasattr(root, "render"):
         raise GridplanError(f"save_html needs a folium map, got {type(m).__name__}")
+    number_elements(root)
     html = stable_ids(inline_assets(root.render()))
     if not re.search(r"(?i)<meta[^>]+charset\s*=\s*[\"']?utf-8", html):
         html = html.replace("<head>", '<head>\n<meta charset="utf-8">', 1)
