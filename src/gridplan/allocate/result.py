@@ -7,7 +7,7 @@ The attribute names are a contract with the map and report code
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -357,7 +357,9 @@ class Allocation:
 
         return plot_allocation(self, ax, **kwargs)
 
-    def report(self, kind: str = "grids") -> pd.DataFrame:
+    def report(
+        self, kind: Literal["grids", "sites", "workers", "volunteers", "summary"] = "grids"
+    ) -> pd.DataFrame:
         """Readable table of ``kind``: grids, sites, workers, volunteers or summary."""
         from gridplan.plots import allocation_report
 

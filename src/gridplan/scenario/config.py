@@ -128,7 +128,7 @@ def parse_scenario(
                     f"{source}: {section}.{key} = {given[key]!r} should be of type {kinds}."
                 )
             if (section, key) in _PATH_KEYS and base is not None:
-                value = str((Path(base) / value).resolve())
+                value = str((Path(base) / str(value)).resolve())
             values[key] = value
         out[section] = values
     divide = out["divide"]

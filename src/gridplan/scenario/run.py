@@ -139,15 +139,24 @@ def run_allocation(
 
     step = progress or (lambda _msg: None)
     step("reading inputs")
-    layers = {}
-    for key, value in {"grids": grids, "sites": sites, "workers": workers,
-                       "volunteers": volunteers}.items():  # fmt: skip
-        layers[key] = _read_layer(value, key) if isinstance(value, (str, Path)) else value
-    grids_gdf = layers.pop("grids")
+
+    def layer(value: str | gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | None:
+        return _read_layer(str(value), what) if isinstance(value, (str, Path)) else value
+
+    grids_gdf = layer(grids, "grids")
+    if grids_gdf is None:
+        raise InputError("allocation needs a grids layer (grids.geojson from `gridplan divide`).")
     if "grid" in grids_gdf.columns:
         grids_gdf = grids_gdf.set_index("grid")
     step("allocating sites, workers and volunteers")
-    result = RunResult(territory=None, allocation=allocate(grids_gdf, **layers, **settings))
+    allocation = allocate(
+        grids_gdf,
+        sites=layer(sites, "sites"),
+        workers=layer(workers, "workers"),
+        volunteers=layer(volunteers, "volunteers"),
+        **settings,
+    )
+    result = RunResult(territory=None, allocation=allocation)
     step("writing outputs")
     result.files = write_outputs(result, out_dir, {"output": {"map": map, "tiles": None}})
     return result
