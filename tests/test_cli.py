@@ -165,3 +165,44 @@ def test_same_input_and_seed_give_identical_files(tmp_path):
     for name in names:
         if name != "timings.json":  # the only file that holds run times
             assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+def scenario_files(tmp_path: Path) -> dict[str, Path]:
+    from gridplan.allocate.synthetic import make_scenario
+
+    paths = {}
+    for name, layer in make_scenario(n_grids=16, n_sites=6, n_workers=20, n_volunteers=40).items():
+        paths[name] = tmp_path / f"{name}.geojson"
+        layer.reset_index().to_file(paths[name])
+    return paths
+
+
+def test_allocate_writes_outputs_that_round_trip(tmp_path):
+    from gridplan import Allocation
+    from gridplan.allocate import minimum_budget
+
+    files = scenario_files(tmp_path)
+    out = tmp_path / "alloc"
+    args = ["allocate", str(files["grids"])]
+    for name in ("sites", "workers", "volunteers"):
+        args += [f"--{name}", str(files[name])]
+    layers = {k: gpd.read_file(p) for k, p in files.items()}
+    grids = layers.pop("grids").set_index("grid")
+    budget = minimum_budget(grids, **layers)["smallest_budget"] * 1.2
+    res = gridplan(*args, "--budget", str(budget), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    names = {p.name for p in out.iterdir()}
+    assert {"allocation.json", "coverage.csv", "sites.csv", "map.html", "report.md"} <= names
+    data = json.loads((out / "allocation.json").read_text())
+    assert data["schema_version"] == 1 and data["status"] == "optimal"
+    assert data["cost"]["total"] <= budget + 1e-6
+    again = Allocation.from_dict(data)
+    assert again.to_dict() | {"seconds": None, "build_seconds": None} == data | {
+        "seconds": None,
+        "build_seconds": None,
+    }
+
+    res = gridplan(*args, "--budget", str(budget * 0.5), "--out", str(tmp_path / "o2"))
+    assert res.returncode == 3, res.stderr
+    assert res.stderr.startswith("gridplan: infeasible:") and "smallest budget" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "o2").exists()
