@@ -109,3 +109,31 @@ def test_schema_doc_lists_every_scenario_key():
     for section, keys in SCHEMA.items():
         for key in keys:
             assert f"`{section}.{key}`" in doc, f"docs/schema.md misses {section}.{key}"
+
+
+def test_run_reads_the_named_layer_and_writes_outputs(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from gridplan.scenario import run_scenario
+
+    cells = [
+        shapely.box(i * 50, j * 50, i * 50 + 50, j * 50 + 50) for j in range(4) for i in range(4)
+    ]
+    blocks = gpd.GeoDataFrame({"pop": [20] * 16}, geometry=cells, crs="EPSG:32650")
+    decoy = blocks.iloc[:3].assign(pop=1)
+    gpkg = tmp_path / "layers.gpkg"
+    decoy.to_file(gpkg, layer="decoy")
+    blocks.to_file(gpkg, layer="blocks")
+    cfg = load_scenario(
+        write(
+            tmp_path,
+            '[units]\npath = "layers.gpkg"\nlayer = "blocks"\npopulation = "pop"\n'
+            '[divide]\ngrids = 4\nbalance = "population"\ntolerance = 0.0\n[output]\nmap = false\n',
+        )
+    )
+    result = run_scenario(cfg, tmp_path / "out")
+    assert len(result.territory.units) == 16
+    assert result.plan.grids["population"].tolist() == [80.0] * 4
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["grids.geojson", "metrics.json", "plan.geojson", "report.md", "timings.json"]

@@ -17,6 +17,7 @@ import geopandas as gpd
 
 from gridplan.errors import InputError
 from gridplan.io.atomic import staged_dir
+from gridplan.io.files import read_layer
 from gridplan.territory import Territory
 
 __all__ = ["RunResult", "run_allocation", "run_scenario", "write_outputs"]
@@ -32,15 +33,6 @@ class RunResult:
     plan: Any = None
     allocation: Any = None
     files: list[Path] = field(default_factory=list)
-
-
-def _read_layer(path: str, what: str) -> gpd.GeoDataFrame:
-    if not Path(path).exists():
-        raise InputError(f"{what} file {path!r} does not exist; check the path.")
-    try:
-        return gpd.read_file(path)
-    except Exception as exc:  # GDAL raises many types; report them as one
-        raise InputError(f"could not read {what} file {path!r}: {exc}") from exc
 
 
 def _json(data: Any) -> str:
@@ -67,7 +59,7 @@ def run_scenario(
     step("validating units")
     units = layers.get("units")
     if units is None:
-        units = _read_layer(u["path"], "units")
+        units = read_layer(u["path"], "units", layer=u["layer"])
     territory = Territory(
         units,
         population=u["population"],
@@ -104,7 +96,7 @@ def run_scenario(
         for key in ("sites", "workers", "volunteers"):
             layer = layers.get(key)
             if layer is None and a[key] is not None:
-                layer = _read_layer(a[key], key)
+                layer = read_layer(a[key], key)
             inputs[key] = layer
         step("allocating sites, workers and volunteers")
         result.allocation = allocate(
@@ -141,7 +133,7 @@ def run_allocation(
     step("reading inputs")
 
     def layer(value: str | gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | None:
-        return _read_layer(str(value), what) if isinstance(value, (str, Path)) else value
+        return read_layer(value, what) if isinstance(value, (str, Path)) else value
 
     grids_gdf = layer(grids, "grids")
     if grids_gdf is None:

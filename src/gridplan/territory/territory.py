@@ -7,7 +7,6 @@ import logging
 import os
 from collections.abc import Hashable, Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -16,6 +15,7 @@ import pandas as pd
 
 from gridplan.errors import ConfigError, InputError, IslandError
 from gridplan.errors import format_rows as _rows
+from gridplan.io.files import read_layer
 from gridplan.territory import _validate
 from gridplan.territory._crs import to_metric
 from gridplan.territory.contiguity import connect_islands, contiguity_graph
@@ -156,16 +156,7 @@ class Territory:
 
         >>> Territory.from_file("blocks.gpkg", population="pop")  # doctest: +SKIP
         """
-        path = Path(path)
-        if not path.exists():
-            raise InputError(f"units file {str(path)!r} does not exist; check the path.")
-        try:
-            gdf = gpd.read_file(path, layer=layer)
-        except Exception as exc:  # GDAL raises many types; report them as one
-            raise InputError(
-                f"could not read units file {str(path)!r}: {exc}. Use a GeoPackage, GeoJSON, "
-                "Shapefile (.shp with .shx/.dbf, or zipped)."
-            ) from exc
+        gdf = read_layer(path, "units", layer=layer)
         return cls(gdf, **kwargs)
 
     @staticmethod
