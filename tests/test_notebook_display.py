@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -158,3 +160,30 @@ def test_no_ipython_needed_at_import() -> None:
     code = "import sys; import gridplan.maps.notebook; print('IPython' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def test_notebooks_exist() -> None:
+    names = [p.name for p in NOTEBOOKS]
+    assert names == [
+        "01_quickstart.ipynb",
+        "02_divide_your_own_data.ipynb",
+        "03_budget_scenarios.ipynb",
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_committed_without_outputs(path: Path) -> None:
+    """Outputs stay out of git (maps alone are megabytes); nbmake does not write them back."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], f"{path.name}: clear the outputs before committing"
+            assert cell["execution_count"] is None
+        source = "".join(cell["source"])
+        # Nothing fetched from the network, nothing written into the repository.
+        assert "tiles=" not in source or "tiles=None" in source
+        assert "to_file(" not in source or "TMP" in source

@@ -33,7 +33,7 @@ import re
 from typing import Any
 
 from gridplan.errors import ConfigError, GridplanError
-from gridplan.maps.save import inline_assets, stable_ids
+from gridplan.maps.save import inline_assets, number_elements, stable_ids
 
 __all__ = ["MapFrame", "show"]
 
@@ -47,6 +47,7 @@ def _render_page(m: Any) -> str:
         raise GridplanError(
             f"show needs a folium map (e.g. plan.explore()), got {type(m).__name__}"
         )
+    number_elements(root)  # as save_html: page names equal get_name(), stable between runs
     page = stable_ids(inline_assets(root.render()))
     if not _CHARSET_RE.search(page):
         page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1)
