@@ -37,6 +37,43 @@ import numpy as np
 __all__ = ["Engine"]
 
 
+def _find(root: list[int], x: int) -> int:
+    while root[x] != x:
+        root[x] = root[root[x]]
+        x = root[x]
+    return x
+
+
+def _repair(in_a: list[bool], nbl: list[list[int]], w: list[float]) -> list[bool]:
+    """Hand stray components of side A to B, then B's strays to A (both end connected)."""
+    out = in_a[:]
+    for side in (True, False):
+        comps: list[list[int]] = []
+        seen = [False] * len(out)
+        for s in range(len(out)):
+            if out[s] != side or seen[s]:
+                continue
+            comp, stack = [s], [s]
+            seen[s] = True
+            while stack:
+                v = stack.pop()
+                for x in nbl[v]:
+                    if not seen[x] and out[x] == side:
+                        seen[x] = True
+                        comp.append(x)
+                        stack.append(x)
+            comps.append(comp)
+        if len(comps) > 1:
+            keep = max(
+                range(len(comps)), key=lambda c: (sum(w[i] for i in comps[c]), len(comps[c]), -c)
+            )
+            for c, comp in enumerate(comps):
+                if c != keep:
+                    for i in comp:
+                        out[i] = not side
+    return out
+
+
 class Engine:
     """Mutable partition state plus the move machinery.
 
@@ -87,6 +124,9 @@ class Engine:
         # Popper: it punishes the worst shapes most); without, by cut length.
         self.restore(part)
         self.full_check_cap = full_check_cap
+        self.recombine_cap = 3000  # largest pair (in units) re-split by spanning trees
+        self.rng = np.random.default_rng(0)
+        self.xy: tuple[list[float], list[float]] | None = None  # unit centroids, optional
         self.deadline = deadline
         self.n_moves = 0
 
@@ -101,6 +141,8 @@ class Engine:
         self.P = [0.0] * k
         self.size = [0] * k
         self.members = [set() for _ in range(k)]
+        self.ver = [0] * k  # bumped on every change: lets failed pair re-splits be skipped
+        self._failed: dict[tuple[int, int, str], tuple[int, int]] = {}
         w, a, per, nbrs, lens = self.w, self.a, self.per, self.nbrs, self.lens
         for u, g in enumerate(part):
             if 0 <= g < k:
@@ -159,6 +201,7 @@ class Engine:
         self.size[q] += 1
         self.members[q].add(u)
         self.part[u] = q
+        self.ver[q] += 1
 
     def move(self, u: int, q: int) -> None:
         p = self.part[u]
@@ -176,6 +219,8 @@ class Engine:
         self.members[p].discard(u)
         self.members[q].add(u)
         self.part[u] = q
+        self.ver[p] += 1
+        self.ver[q] += 1
         self.n_moves += 1
 
     def violation(self, g: int, load: float) -> float:
@@ -305,7 +350,7 @@ class Engine:
 
     # -- balance --------------------------------------------------------------------------
 
-    def balance(self, grids: Iterable[int], max_rounds: int = 200) -> bool:
+    def balance(self, grids: Iterable[int], max_rounds: int = 100) -> bool:
         """Move units until every grid in ``grids`` is inside its band; True on success."""
         active = set(grids)
         order = sorted(active)
@@ -318,6 +363,10 @@ class Engine:
             for g in bad:
                 if self.violation(g, self.W[g]) > 0:
                     progress |= self._direct(g, active)
+            if not progress:
+                for g in bad:
+                    if self.violation(g, self.W[g]) > 0 and self._pair_fix(g, active):
+                        progress = True
             if not progress:
                 for g in bad:
                     if self.violation(g, self.W[g]) > 0 and self._push(g, active):
@@ -400,6 +449,12 @@ class Engine:
         log: list[tuple[int, int]] = []
         for i in range(len(chain) - 1):
             a, b = chain[i], chain[i + 1]
+            if self.violation(a, self.W[a]) <= 0:
+                continue
+            # Re-split a+b so that a lands in its band and b takes the rest; unit by
+            # unit transfers are the fallback (large pairs, or no tree cut fits).
+            if self.recombine(a, b, "push", log=log):
+                continue
             if over:  # a has too much: hand its surplus to b
                 self._transfer(a, b, self.W[a] - self.T[a], log)
             else:  # a has too little: take the deficit from b
@@ -409,6 +464,221 @@ class Engine:
         for u, p in reversed(log):
             self.move(u, p)
         return False
+
+    def _pair_fix(self, g: int, active: set[int]) -> bool:
+        """Re-split ``g`` with a neighbour to lower their joint violation."""
+        return any(self.recombine(g, q, "fit") for q in self.grid_neighbours(g, active))
+
+    def recombine(
+        self,
+        a: int,
+        b: int,
+        mode: str = "fit",
+        tries: int = 4,
+        log: list[tuple[int, int]] | None = None,
+    ) -> bool:
+        """Re-split grids ``a`` and ``b``; True when the pair was changed.
+
+        Candidates: straight cuts across the pair at 6 angles (compact),
+        each repaired to two connected sides, then - unless ``mode`` is
+        ``"shape"`` - cuts of random spanning trees of the pair, which reach
+        load splits that coarse units deny to single moves. Both sides of
+        either kind of cut are connected. Locked units keep their grid.
+
+        The best candidate minimises (violation, shape cost) where violation
+        is that of both grids (``"fit"``, ``"shape"``) or of ``a`` alone
+        (``"push"``: ``b`` absorbs the rest); it is applied only when it
+        beats the current split (in ``"shape"`` mode: both in band and a
+        lower shape cost).
+        """
+        memo = (a, b, mode)
+        if self._failed.get(memo) == (self.ver[a], self.ver[b]):
+            return False  # nothing changed since this re-split last failed
+        units = sorted(self.members[a] | self.members[b])
+        n = len(units)
+        if n < 2 or n > self.recombine_cap:
+            return False
+        if not self._recombine(a, b, units, mode, tries, log):
+            self._failed[memo] = (self.ver[a], self.ver[b])
+            return False
+        return True
+
+    def _recombine(self, a, b, units, mode, tries, log) -> bool:
+        n = len(units)
+        part = self.part
+        w = [self.w[u] for u in units]
+        total = sum(w)
+        idx = {u: i for i, u in enumerate(units)}
+        ei: list[int] = []
+        ej: list[int] = []
+        el: list[float] = []
+        for i, u in enumerate(units):
+            for v, ln in zip(self.nbrs[u], self.lens[u], strict=True):
+                j = idx.get(v, -1)
+                if j > i:
+                    ei.append(i)
+                    ej.append(j)
+                    el.append(ln)
+        pin = [(1 if part[u] == a else 2) if self.locked[u] else 0 for u in units]
+        pinned = any(pin)  # 1: must stay in a, 2: must stay in b
+        per = [self.per[u] for u in units] if self.per is not None else None
+        ar = [self.a[u] for u in units]
+        per_sum, ar_sum = (sum(per) if per else 0.0), sum(ar)
+
+        def viol(load_a: float) -> float:
+            va = self.violation(a, load_a)
+            return va if mode == "push" else va + self.violation(b, total - load_a)
+
+        def shape(in_a: list[bool]) -> float:
+            if per is None:
+                return sum(el[e] for e in range(len(ei)) if in_a[ei[e]] != in_a[ej[e]])
+            pa = sum(x for x, f in zip(per, in_a, strict=True) if f)
+            pb = per_sum - pa
+            for e in range(len(ei)):
+                fa, fb = in_a[ei[e]], in_a[ej[e]]
+                if fa and fb:
+                    pa -= 2 * el[e]
+                elif not fa and not fb:
+                    pb -= 2 * el[e]
+            aa = sum(x for x, f in zip(ar, in_a, strict=True) if f)
+            ab = ar_sum - aa
+            return (pa * pa / max(aa, 1e-12) + pb * pb / max(ab, 1e-12)) / (4 * np.pi)
+
+        cur_in = [part[u] == a for u in units]
+        cur_load = sum(x for x, f in zip(w, cur_in, strict=True) if f)
+        current = (round(viol(cur_load), 12), shape(cur_in))
+        best: list = []
+
+        def consider(in_a: list[bool], load: float | None = None) -> None:
+            if load is None:
+                load = sum(x for x, f in zip(w, in_a, strict=True) if f)
+            v = round(viol(load), 12)
+            if mode == "shape" and v > 0:
+                return
+            if best and v > best[0][0]:
+                return
+            if all(in_a) or not any(in_a):
+                return
+            if pinned and any(
+                (p == 1 and not in_a[i]) or (p == 2 and in_a[i]) for i, p in enumerate(pin)
+            ):
+                return
+            key = (v, shape(in_a))
+            if not best or key < best[0]:
+                best[:] = [key, in_a]
+
+        ta, tb = self.T[a], self.T[b]
+        goals = sorted(
+            {
+                self.T[a],
+                self.lo[a],
+                self.hi[a],
+                total * ta / (ta + tb) if ta + tb > 0 else total / 2,
+            }
+        )
+        if self.xy is not None:
+            local = [[idx[v] for v in self.nbrs[u] if v in idx] for u in units]
+            xs = np.array([self.xy[0][u] for u in units])
+            ys = np.array([self.xy[1][u] for u in units])
+            warr = np.asarray(w)
+            phase = self.rng.uniform(0, np.pi)
+            for ang in phase + np.arange(6) * np.pi / 6:
+                order = np.argsort(xs * np.cos(ang) + ys * np.sin(ang), kind="stable")
+                cum = np.cumsum(warr[order])
+                cuts = set()
+                for goal in goals:
+                    at = int(np.searchsorted(cum, goal))
+                    cuts.update(range(max(1, at), min(n, at + 2)))
+                ordl = order.tolist()
+                for c in sorted(cuts):
+                    in_a = [False] * n
+                    for i in ordl[:c]:
+                        in_a[i] = True
+                    consider(_repair(in_a, local, w))
+        if mode != "shape" and not (best and best[0][0] == 0):
+            for _ in range(tries):
+                self._tree_cuts(n, ei, ej, w, total, viol, consider)
+                if best and best[0][0] == 0:
+                    break
+        if not best or best[0] >= current:
+            return False
+        if mode == "shape" and best[0][1] >= current[1] - 1e-9 * max(1.0, current[1]):
+            return False
+        for i, u in enumerate(units):
+            q = a if best[1][i] else b
+            if part[u] != q:
+                if log is not None:
+                    log.append((u, part[u]))
+                self.move(u, q)
+        return True
+
+    def _tree_cuts(self, n, ei, ej, w, total, viol, consider) -> None:
+        """Offer the best few cuts of one random spanning tree to ``consider``."""
+        order = np.argsort(self.rng.random(len(ei))).tolist()
+        root = list(range(n))
+        tree: list[list[int]] = [[] for _ in range(n)]
+        for e in order:
+            ri, rj = _find(root, ei[e]), _find(root, ej[e])
+            if ri != rj:
+                root[ri] = rj
+                tree[ei[e]].append(ej[e])
+                tree[ej[e]].append(ei[e])
+        # Preorder from node 0: a subtree is a contiguous range of the order.
+        pre: list[int] = []
+        parent = [-1] * n
+        stack = [0]
+        seen = [False] * n
+        seen[0] = True
+        while stack:
+            v = stack.pop()
+            pre.append(v)
+            for c in tree[v]:
+                if not seen[c]:
+                    seen[c] = True
+                    parent[c] = v
+                    stack.append(c)
+        if len(pre) < n:
+            return  # the pair is not connected
+        pos = [0] * n
+        for i, v in enumerate(pre):
+            pos[v] = i
+        sub = w[:]
+        size = [1] * n
+        for v in reversed(pre[1:]):
+            sub[parent[v]] += sub[v]
+            size[parent[v]] += size[v]
+        cands = []
+        for v in pre[1:]:
+            s = sub[v]
+            for load_a, a_is_sub in ((s, True), (total - s, False)):
+                cands.append((round(viol(load_a), 12), v, a_is_sub, load_a))
+        cands.sort(key=lambda c: c[0])
+        for _, v, a_is_sub, load_a in cands[:6]:
+            lo_i, hi_i = pos[v], pos[v] + size[v]
+            consider([(lo_i <= pos[i] < hi_i) == a_is_sub for i in range(n)], load_a)
+
+    def improve_pairs(self, grids: Iterable[int], rng: np.random.Generator) -> int:
+        """Re-cut every pair of adjacent grids straight when that makes shapes better.
+
+        Single-unit moves stall when the band is narrow and units are coarse;
+        re-cutting a pair moves many units at once and keeps both in band.
+        """
+        active = set(grids)
+        pairs = sorted(
+            {
+                (min(g, h), max(g, h))
+                for g in sorted(active)
+                for h in self.grid_neighbours(g, active)
+            }
+        )
+        changed = 0
+        for i in rng.permutation(len(pairs)).tolist():
+            if self._timed_out():
+                break
+            a, b = pairs[i]
+            if self.recombine(a, b, "shape"):
+                changed += 1
+        return changed
 
     def _transfer(self, src: int, dst: int, amount: float, log: list[tuple[int, int]]) -> None:
         """Move about ``amount`` of load from ``src`` to adjacent ``dst``, compact moves first."""
