@@ -187,3 +187,42 @@ def test_notebooks_committed_without_outputs(path: Path) -> None:
         # Nothing fetched from the network, nothing written into the repository.
         assert "tiles=" not in source or "tiles=None" in source
         assert "to_file(" not in source or "TMP" in source
+
+
+def test_iframe_renders_offline_in_chromium(tmp_path: Path) -> None:
+    """The notebook output in a real browser: the map draws, nothing is fetched, no alert."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    exe = Path("/usr/bin/chromium")
+    if not exe.exists():
+        pytest.skip("Debian's chromium is not installed (run scripts/install_browser.sh as root)")
+    frame = show(explore_grids(_grids()), height=400)
+    page_file = tmp_path / "notebook.html"
+    page_file.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'></head><body>"
+        f"{frame._repr_html_()}</body></html>",
+        encoding="utf-8",
+    )
+    with sync_api.sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=str(exe), args=["--no-sandbox"])
+        except Exception as exc:  # a browser that cannot start here is "unavailable"
+            pytest.skip(f"chromium did not start: {exc}")
+        try:
+            page = browser.new_page()
+            requests: list[str] = []
+            dialogs: list[str] = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(page_file.as_uri())
+            inner = page.frames[1]
+            inner.wait_for_selector("path.leaflet-interactive", state="attached", timeout=15_000)
+            assert inner.locator("path.leaflet-interactive").count() == len(_grids())
+            assert inner.locator("img").count() == 0
+            # sandboxed: the map's scripts cannot reach the notebook page
+            reach = "() => { try { return !!window.parent.document; } catch (e) { return false; } }"
+            assert inner.evaluate(reach) is False
+            page.wait_for_timeout(300)
+        finally:
+            browser.close()
+    assert dialogs == []
+    assert [u for u in requests if not u.startswith(("file:", "data:", "about:"))] == []
