@@ -252,3 +252,40 @@ def test_budget_curve_reads_budget_sweep_columns():
     ax = budget_curve(sweep)
     twin = next(a for a in ax.figure.axes if a is not ax)
     assert [ln.get_label() for ln in twin.lines] == ["households served share", "hours met share"]
+
+
+def test_numeric_colour_bar_spans_the_data():
+    import geopandas as gpd
+    import shapely
+
+    from gridplan.plots import plot_plan
+
+    grids = gpd.GeoDataFrame(
+        {"households": [120.0, 300.0, 610.0], "deviation": [-0.1, 0.0, 0.1]},
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)],
+        index=pd.Index(["G01", "G02", "G03"], name="grid"),
+        crs="EPSG:32650",
+    )
+    ax = plot_plan(grids, "households", labels=False)
+    bar = ax.figure.axes[-1]
+    assert bar is not ax
+    low, high = sorted(bar.get_ylim())
+    assert low == pytest.approx(120.0) and high == pytest.approx(610.0)
+    plt.close(ax.figure)
+
+
+def test_font_guard_keeps_settings_made_while_plotting():
+    # Jupyter turns interactive mode on at the first pyplot use; if that happens inside
+    # our guard, restoring every rcParam (rc_context) would turn it off again and no
+    # later figure would show (matplotlib issue 24351).
+    import matplotlib as mpl
+
+    was = mpl.rcParams["interactive"]
+    before_fonts = list(mpl.rcParams["font.sans-serif"])
+    try:
+        with mpl_support.font_guard():
+            mpl.rcParams["interactive"] = not was
+        assert mpl.rcParams["interactive"] == (not was)
+        assert list(mpl.rcParams["font.sans-serif"]) == before_fonts
+    finally:
+        mpl.rcParams["interactive"] = was

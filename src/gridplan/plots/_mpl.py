@@ -105,11 +105,17 @@ def font_guard() -> Iterator[None]:
     import matplotlib as mpl
 
     font = cjk_font()
-    with mpl.rc_context(), warnings.catch_warnings():
+    # Restore only the key we change: rc_context() would also restore the backend
+    # and interactive settings, and in Jupyter no later figure would then show.
+    before = list(mpl.rcParams["font.sans-serif"])
+    try:
         if font:
-            mpl.rcParams["font.sans-serif"] = [font, *mpl.rcParams["font.sans-serif"]]
-        warnings.filterwarnings("ignore", message=_GLYPH_WARNING, category=UserWarning)
-        yield
+            mpl.rcParams["font.sans-serif"] = [font, *before]
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_GLYPH_WARNING, category=UserWarning)
+            yield
+    finally:
+        mpl.rcParams["font.sans-serif"] = before
 
 
 def with_fonts(func: F) -> F:

@@ -129,14 +129,16 @@ def plot_plan(
             legend_kwds: dict[str, Any] = {"label": label, "shrink": 0.6}
             if percent:
                 legend_kwds["format"] = PercentFormatter(1.0, decimals=0)
-            norm = None
+            scale: dict[str, Any] = {}
             if kind == "diverging":
                 half = float(np.nanmax(np.abs(vals))) or 1e-9
-                norm = TwoSlopeNorm(vcenter=0.0, vmin=-half, vmax=half)
+                scale["norm"] = TwoSlopeNorm(vcenter=0.0, vmin=-half, vmax=half)
+            # geopandas takes an explicit norm=None as "no range": the colour bar then
+            # reads 0-1 whatever the data. Pass norm only when there is one.
             grids.plot(
                 column=column,
                 cmap=cmap or ("RdBu_r" if kind == "diverging" else "YlGnBu"),
-                norm=norm,
+                **scale,
                 legend=True,
                 legend_kwds=legend_kwds,
                 **common,
