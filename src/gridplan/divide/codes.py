@@ -24,7 +24,7 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-__all__ = ["assign_codes", "format_code", "reading_order"]
+__all__ = ["assign_codes", "format_code", "reading_order", "short_labels"]
 
 
 def format_code(parent: Hashable | None, seq: int, width: int = 2) -> str:
@@ -69,3 +69,29 @@ def assign_codes(
                 seq += 1
             codes[g] = format_code(pcode, seq, width)
     return codes
+
+
+def short_labels(codes: Sequence[Hashable]) -> list[str]:
+    """Map labels: hierarchical codes without the parent prefix they all share.
+
+    Full codes such as ``410727001001-05`` crowd a map; every code keeps its
+    distinguishing part and its sequence, so labels stay unique. Codes without
+    a ``-<sequence>`` part are returned unchanged.
+
+    >>> short_labels(["410727001001-05", "410727002002-13"])
+    ['1001-05', '2002-13']
+    >>> short_labels(["G01", "G02"])
+    ['G01', 'G02']
+    """
+    texts = [str(c) for c in codes]
+    if len(texts) < 2 or not all("-" in t for t in texts):
+        return texts
+    parents = [t.rsplit("-", 1)[0] for t in texts]
+    cut = 0  # length of the prefix every parent code shares, character by character
+    for chars in zip(*parents, strict=False):
+        if len(set(chars)) > 1:
+            break
+        cut += 1
+    if cut == min(len(p) for p in parents):  # one parent: keep its last digits for context
+        cut = max(cut - 3, 0)
+    return [t[cut:] for t in texts]

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gridplan.divide.codes import short_labels
 from gridplan.errors import ColumnError
 from gridplan.maps._elements import HtmlControl, TextLabels
 from gridplan.maps._escape import fmt_value
@@ -180,12 +181,13 @@ def add_grid_layer(
 
 
 def add_grid_labels(m: folium.Map, grids: gpd.GeoDataFrame, gcj: bool) -> None:
-    """Grid codes at a point inside each grid (a toggleable layer)."""
+    """Grid codes, less their shared parent prefix, inside each grid (a toggleable layer)."""
     pts = to_display(
         gpd.GeoDataFrame(geometry=grids.geometry.representative_point(), crs=grids.crs),
         gcj02=gcj,
     )
-    rows = [(p.y, p.x, str(code)) for code, p in zip(grids.index, pts.geometry, strict=True)]
+    labels = short_labels(grids.index)  # full codes are in the tooltips
+    rows = [(p.y, p.x, text) for text, p in zip(labels, pts.geometry, strict=True)]
     TextLabels(rows, name="Grid codes").add_to(m)
 
 

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gridplan.divide.codes import short_labels
 from gridplan.errors import ColumnError, GeometryError, InputError
 from gridplan.plots._mpl import require_matplotlib, with_fonts
 
@@ -34,13 +35,14 @@ def check_frame(gdf: Any, what: str) -> gpd.GeoDataFrame:
 
 
 def label_grids(ax: Axes, grids: gpd.GeoDataFrame, fontsize: float | None = None) -> None:
-    """Write each grid code at a point inside the grid."""
+    """Write each grid code, less the parent prefix all share, at a point inside the grid."""
     pts = grids.geometry.representative_point()
-    longest = max((len(str(c)) for c in grids.index), default=1)
+    labels = short_labels(grids.index)
+    longest = max((len(t) for t in labels), default=1)
     size = fontsize or float(np.clip(min(90 / np.sqrt(len(grids)), 110 / longest), 4, 9))
-    for code, p in zip(grids.index, pts, strict=True):
+    for text, p in zip(labels, pts, strict=True):
         ax.annotate(
-            str(code),
+            text,
             (p.x, p.y),
             ha="center",
             va="center",
