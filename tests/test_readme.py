@@ -21,7 +21,7 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out").mkdir()
     namespace: dict = {}
-    exec(compile(code, str(README), "exec"), namespace)  # noqa: S102 - our own README
+    exec(compile(code, str(README), "exec"), namespace)  # our own README
     plan, alloc = namespace["plan"], namespace["alloc"]
     assert plan.metrics["n_outside_tolerance"] == 0 and plan.metrics["contiguous"]
     assert alloc.cost["total"] <= 9_000_000
