@@ -26,3 +26,13 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     assert plan.metrics["n_outside_tolerance"] == 0 and plan.metrics["contiguous"]
     assert alloc.cost["total"] <= 9_000_000
     assert (tmp_path / "out" / "allocation.html").stat().st_size > 100_000
+
+
+def test_readme_lists_every_public_name():
+    import gridplan
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Public API") : text.index("## Layout")]
+    for name in gridplan.__all__:
+        if name != "__version__" and not name.endswith("Error"):
+            assert f"`{name}" in section, f"README Public API misses {name}"
