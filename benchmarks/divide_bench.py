@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 
 # Competitors that cannot run at a size within the time cap are skipped with a note.
-MAX_UNITS = {"spopt MaxP": 3_500, "spopt RegionKMeans": 10_000}
+MAX_UNITS = {"spopt MaxP": 3_500, "spopt RegionKMeans": 2_500}
 
 
 def cases(quick: bool) -> Iterator[tuple[Case, list[tuple[str, dict]]]]:

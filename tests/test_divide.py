@@ -268,6 +268,7 @@ def test_search_failure_reports_achieved_tolerance():
         ({"n_grids": 3, "within": "nope"}, "within"),
         ({"n_grids": 3, "locked": {"zzz": "G01"}}, "locked"),
         ({"n_grids": 3, "locked": {"b0000": 5}}, "locked"),
+        ({"n_grids": 3, "locked": ["b0000"]}, "locked"),
         ({"n_grids": 3, "strict": "yes"}, "strict"),
         ({"n_grids": 2, "within": "community"}, "n_grids"),
         ({"n_grids": 4, "within": "community", "locked": {"b0000": "X", "b1111": "X"}}, "straddle"),
@@ -324,6 +325,12 @@ def test_determinism_and_hash_seed_independence(terr):
         )
         digests.add(out.stdout.strip())
     assert digests == {hashlib.sha256(a.encode()).hexdigest()}
+
+
+def test_time_limit_still_gives_a_valid_plan(terr):
+    plan = divide(terr, n_grids=6, tolerance=0.05, time_limit=0.5)
+    assert_valid(plan, 6)
+    assert plan.metrics["n_outside_tolerance"] == 0 and plan.params["time_limit"] == 0.5
 
 
 def test_geojson_content(terr):

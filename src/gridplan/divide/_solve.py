@@ -25,7 +25,7 @@ from gridplan.divide._graph import Adjacency
 from gridplan.divide.refine import Engine
 from gridplan.divide.seed import bisect, side_components
 
-__all__ = ["Problem", "Result", "largest_remainder", "solve"]
+__all__ = ["Problem", "Result", "effort", "largest_remainder", "solve"]
 
 
 @dataclass
@@ -50,8 +50,8 @@ class Problem:
     area_weight: float = 0.0
     seed: int = 0
     time_limit: float | None = None
-    attempts: int = 8
-    rounds: int = 4
+    attempts: int | None = None  # None: chosen by effort()
+    rounds: int | None = None
 
     @property
     def offsets(self) -> list[int]:
@@ -183,7 +183,7 @@ def _fill_empty(e: Engine, labels: list[int]) -> None:
                 break
 
 
-def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None, soft: float):
+def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None, rounds: int):
     n = len(p.weight)
     nb, ln = p.adj.neighbour_lists()
     k = int(sum(p.m))
@@ -245,8 +245,8 @@ def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None, soft:
     # Perturbation rounds: improve shapes with the band widened, pull back into the
     # band (compact moves first), polish; keep the result when it is better and valid.
     best_part, best_viol, best_obj = list(e.part), e.total_violation(grids), e.objective(grids)
-    for _ in range(p.rounds):
-        if e._timed_out() or time.perf_counter() > soft:
+    for _ in range(rounds):
+        if e._timed_out():
             break
         for g in grids:
             e.lo[g] = float(targets[g] * (1 - 3 * tol))
@@ -271,36 +271,51 @@ def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None, soft:
     return labels_arr, targets, grid_group, e.total_violation(grids), e.n_moves, e.objective(grids)
 
 
-def solve(p: Problem) -> Result:
-    """Partition: ``p.attempts`` seeded attempts (fewer on large inputs), keep the best.
+def effort(n: int) -> tuple[int, int, int]:
+    """(attempts, perturbation rounds, extra attempts while out of band) for ``n`` units.
 
-    Best = smallest total balance violation, then lowest objective. Attempts
-    stop early at the time limit; the first attempt always completes its
-    seeding and balancing (the limit only cuts the local search short).
+    Counted in work, never in wall-clock time, so that a seed gives the same
+    plan on any machine. Restarts are cheap on small inputs and the best of a
+    few is clearly better; on large ones one attempt uses the time budget.
+
+    >>> effort(500), effort(3_000), effort(10_000), effort(50_000)
+    ((4, 4, 4), (1, 2, 4), (1, 2, 2), (1, 2, 0))
+    """
+    attempts = max(1, min(8, round(2_000 / max(n, 1))))
+    rounds = 4 if n <= 1_000 else 2
+    extra = 0 if n > 30_000 else max(1, min(4, round(20_000 / max(n, 1))))
+    return attempts, rounds, extra
+
+
+def solve(p: Problem) -> Result:
+    """Partition: seeded attempts (see :func:`effort`), keep the best.
+
+    Best = smallest total balance violation, then lowest objective. With a
+    ``time_limit`` the search also stops at it (then the result depends on
+    the machine's speed); the first attempt always completes its seeding
+    and balancing.
     """
     start = time.perf_counter()
     deadline = start + p.time_limit if p.time_limit else None
     n = len(p.weight)
-    # Effort: extra rounds and restarts only while within a soft budget that grows
-    # with the input (0.4 s per 1,000 units, at least 2 s) or the time limit.
-    soft = start + (p.time_limit if p.time_limit else max(2.0, 4e-4 * n))
+    attempts, rounds, extra = effort(n)
+    if p.attempts is not None:
+        attempts = p.attempts
+    if p.rounds is not None:
+        rounds = p.rounds
     rng = np.random.default_rng(p.seed)
     best = None
     tries = 0
-    while tries < p.attempts:
+    while tries < attempts + (extra if best is not None and best[3] > 0 else 0):
         tries += 1
-        res = _attempt(p, np.random.default_rng(rng.integers(2**63)), deadline, soft)
+        res = _attempt(p, np.random.default_rng(rng.integers(2**63)), deadline, rounds)
         if (
             best is None
             or (res[3], res[5]) < (best[3] - 1e-12, best[5])
             or (res[3] <= best[3] + 1e-12 and res[5] < best[5] - 1e-9)
         ):
             best = res
-        now = time.perf_counter()
-        if deadline is not None and now > deadline:
-            break
-        # Out of band: keep trying up to five times the soft budget; else stop at it.
-        if now > soft + (4 * (soft - start) if best[3] > 0 else 0):
+        if deadline is not None and time.perf_counter() > deadline:
             break
     labels, targets, grid_group, viol, moves, _ = best
     return Result(labels, targets, grid_group, float(viol), tries, moves)

@@ -212,8 +212,11 @@ def divide(
     seed
         Seed of every random choice; same input and seed give the same plan.
     time_limit
-        Seconds for the search (``None``: until done; the plan is usually
-        ready in well under a minute for 50,000 units).
+        Seconds for the search. ``None`` (default): a fixed amount of work
+        that depends only on the input size (10,000 units take a few
+        seconds, 50,000 about half a minute), so a seed gives the same plan
+        everywhere. With a limit, the search stops at it and the plan may
+        depend on the machine's speed.
     strict
         When no plan within tolerance exists (or none is found), raise
         :class:`~gridplan.errors.InfeasibleError` (default) or, with
@@ -301,9 +304,12 @@ def divide(
     fixed: dict[int, str] = {}
     n_locked = 0
     if locked is not None:
+        if not isinstance(locked, Mapping | pd.Series):
+            raise ConfigError(
+                f"locked must be a mapping unit id -> grid code (e.g. plan.assignment), "
+                f"not {type(locked).__name__}."
+            )
         items = list(locked.items())
-        if not items and not isinstance(locked, Mapping | pd.Series):
-            raise ConfigError("locked must be a mapping unit id -> grid code.")
         missing = [k for k, _ in items if k not in pos_of.index]
         if missing:
             raise ConfigError(
