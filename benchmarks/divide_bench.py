@@ -106,7 +106,7 @@ def fmt_row(name: str, runs: list[dict], n_seeds: int, note: str = "") -> str:
     return (
         f"| {name} | {valid}/{n_seeds} | {worst:.2%} | {mean('n_outside_tolerance'):.1f} | "
         f"{contig}/{len(done)} | {mean('cut_edges'):,.0f} | {mean('mean_polsby_popper'):.3f} | "
-        f"{np.mean(secs):.2f} | {note} |"
+        f"{np.mean(secs):.2f} | {note} |".replace("| nan |", "| – |")
     )
 
 
@@ -154,7 +154,7 @@ def main() -> int:
                         name,
                         [],
                         args.seeds,
-                        f"skipped: more than {limit:,} units does not finish within the cap",
+                        f"skipped above {limit:,} units (timed out at that size already)",
                     )
                 )
                 print(lines[-1], flush=True)
