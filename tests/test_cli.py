@@ -206,3 +206,56 @@ def test_allocate_writes_outputs_that_round_trip(tmp_path):
     assert res.returncode == 3, res.stderr
     assert res.stderr.startswith("gridplan: infeasible:") and "smallest budget" in res.stderr
     assert "Traceback" not in res.stderr and not (tmp_path / "o2").exists()
+
+
+def test_rerun_into_a_used_folder_leaves_no_stale_outputs(tmp_path):
+    units = lattice(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    for stale in ("allocation.json", "coverage.csv", "allocation_map.html"):
+        (out / stale).write_text("from an earlier run")
+    (out / "notes.txt").write_text("the planner's own file")
+    res = gridplan("divide", str(units), "--population", "pop", "--grids", "3", "--no-map",
+                   "--out", str(out))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["grids.geojson", "metrics.json", "notes.txt", "plan.geojson", "report.md",
+                     "timings.json"]  # fmt: skip
+
+
+def test_coordinates_contradicting_the_crs_exit_2(tmp_path):
+    units = lattice(tmp_path)
+    gdf = gpd.read_file(units)
+    gdf.geometry = gdf.geometry.translate(500_000, 3_800_000)
+    wrong = tmp_path / "wrong.gpkg"
+    gdf.set_crs("EPSG:4326", allow_override=True).to_file(wrong)
+    res = gridplan("divide", str(wrong), "--population", "pop", "--grids", "2",
+                   "--out", str(tmp_path / "o"))  # fmt: skip
+    assert res.returncode == 2 and "not degrees" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_divide_then_allocate_on_its_grids(tmp_path):
+    """The README's two-step flow: allocate reads the grids.geojson that divide wrote."""
+    from gridplan.allocate.synthetic import make_scenario
+
+    units = lattice(tmp_path, n=8)
+    res = gridplan("divide", str(units), "--population", "pop", "--households", "hh",
+                   "--grids", "4", "--no-map", "--out", str(tmp_path / "d"))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    grids = gpd.read_file(tmp_path / "d" / "grids.geojson").to_crs("EPSG:32650")
+    layers = make_scenario(n_grids=4, n_sites=3, n_workers=6, n_volunteers=0, crs=32650)
+    centre = grids.union_all().centroid
+    args = []
+    for name in ("sites", "workers"):
+        layer = layers[name].reset_index()
+        offset = centre.x - layer.geometry.x.mean(), centre.y - layer.geometry.y.mean()
+        layer.geometry = layer.geometry.translate(*offset)
+        layer.to_file(tmp_path / f"{name}.geojson")
+        args += [f"--{name}", str(tmp_path / f"{name}.geojson")]
+    res = gridplan("allocate", str(tmp_path / "d" / "grids.geojson"), *args, "--no-map",
+                   "--out", str(tmp_path / "a"))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads((tmp_path / "a" / "allocation.json").read_text())
+    assert sorted(data["coverage"]["index"]) == sorted(grids["grid"])
+    written = {p.name for p in (tmp_path / "a").iterdir()}
+    assert {"sites.csv", "worker_assignment.csv", "coverage.csv"} <= written

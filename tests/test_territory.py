@@ -137,13 +137,16 @@ def test_islands_connect_links_nearest_and_keeps_every_unit():
     assert gaps == pytest.approx([50.0, 100.0])
 
 
-def test_split_parent_raises_or_connects_inside_parent():
-    # Parent "P" has u00 and u02, separated by u01 of parent "Q".
+def test_split_parent_is_listed_then_connected_inside_parent():
+    # Parent "P" has u00 and u02, separated by u01 of parent "Q" (an exclave).
     gdf = grid_gdf(3, 1, community=["P", "Q", "P"])
-    with pytest.raises(IslandError, match="parent 'P'"):
-        Territory(gdf, id="uid", parent="community")
+    t = Territory(gdf, id="uid", parent="community")
+    assert t.split_parents == ["P"] and not t.bridges
+    assert "several pieces" in t.summary()
+    with pytest.raises(IslandError, match=r"'P'.*islands='connect'"):
+        gridplan.divide(t, n_grids=2, balance="population", within="community")
     t = Territory(gdf, id="uid", parent="community", islands="connect")
-    assert len(t.bridges) == 1
+    assert len(t.bridges) == 1 and t.split_parents == []
     u, v, gap = t.bridges[0]
     assert {u, v} == {"u00", "u02"} and gap == pytest.approx(100.0)
     assert nx.is_connected(t.graph.subgraph(["u00", "u02"]))
@@ -228,6 +231,21 @@ def test_empty_table_and_wrong_type():
         Territory(grid_gdf().iloc[:0])
     with pytest.raises(InputError, match="GeoDataFrame"):
         Territory(grid_gdf().drop(columns="geometry").assign(x=1), population="pop")
+
+
+def test_bad_parameters_are_typed_errors(tmp_path):
+    with pytest.raises(ConfigError, match="snap"):
+        Territory(grid_gdf(), snap="5")
+    with pytest.raises(ConfigError, match="list of column names"):
+        Territory(grid_gdf(), demand="pop")
+    no_geometry = gpd.GeoDataFrame(grid_gdf().rename_geometry("shape").drop(columns="shape"))
+    no_geometry["pop"] = 1
+    with pytest.raises(GeometryError, match="active geometry"):
+        Territory(no_geometry)
+    path = tmp_path / "u.gpkg"
+    grid_gdf().to_file(path)
+    with pytest.raises(ConfigError, match=r"'populaton'.*'population'"):
+        Territory.from_file(path, populaton="pop")
 
 
 def test_bad_parameters():
@@ -316,6 +334,26 @@ def test_metric_crs_kept_and_feet_reprojected():
     feet = lonlat_gdf().to_crs("EPSG:2249")  # Massachusetts state plane, US feet
     t2 = Territory(feet)
     assert t2.crs.is_projected and "UTM" in t2.crs.name and t2.crs_note
+
+
+def test_coordinates_that_contradict_the_crs():
+    metres = grid_gdf().set_crs("EPSG:4326", allow_override=True)
+    metres.geometry = metres.geometry.translate(500_000, 3_800_000)
+    with pytest.raises(CRSError, match=r"not degrees.*set_crs"):
+        Territory(metres)
+    degrees = lonlat_gdf().set_crs("EPSG:4547", allow_override=True)
+    with pytest.warns(UserWarning, match="declare EPSG:4326"):
+        Territory(degrees)
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [({"crs": "EPSG:99999"}, "crs"),
+                                              ({"metric_crs": "foo"}, "metric_crs")])  # fmt: skip
+def test_unknown_crs_is_a_crs_error(kwargs, name):
+    gdf = lonlat_gdf()
+    if "crs" in kwargs:
+        gdf = gdf.set_crs(None, allow_override=True)
+    with pytest.raises(CRSError, match=f"{name}="):
+        Territory(gdf, **kwargs)
 
 
 def test_explicit_metric_crs():

@@ -17,7 +17,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 __all__ = ["atomic_path", "staged_dir", "write_bytes", "write_text"]
@@ -60,17 +60,22 @@ def write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8")
 
 
 @contextlib.contextmanager
-def staged_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+def staged_dir(path: str | os.PathLike[str], replaces: Collection[str] = ()) -> Iterator[Path]:
     """Yield an empty staging folder; on success move its files into ``path``.
 
     Nothing in ``path`` changes unless the whole block succeeds, so a failed
-    run never leaves an output folder half old, half new. Files already in
-    ``path`` that the run does not produce are left alone.
+    run never leaves an output folder half old, half new. Files named in
+    ``replaces`` that this run did not produce are removed (outputs of an
+    earlier, different run must not sit beside the new ones); other files in
+    ``path`` are left alone. Each file is moved with an atomic rename.
 
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "out"
     >>> with staged_dir(out) as stage:
     ...     _ = (stage / "a.txt").write_text("x")
+    ...     _ = (stage / "b.txt").write_text("x")
+    >>> with staged_dir(out, replaces={"a.txt", "b.txt"}) as stage:
+    ...     _ = (stage / "a.txt").write_text("y")
     >>> sorted(p.name for p in out.iterdir())
     ['a.txt']
     """
@@ -80,10 +85,15 @@ def staged_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield stage
         target.mkdir(exist_ok=True)
+        produced = set()
         for item in sorted(stage.rglob("*")):
             if item.is_file():
-                dest = target / item.relative_to(stage)
+                rel = item.relative_to(stage)
+                produced.add(rel.as_posix())
+                dest = target / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(item, dest)
+        for name in sorted(set(replaces) - produced):
+            (target / name).unlink(missing_ok=True)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

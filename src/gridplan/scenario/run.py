@@ -14,13 +14,33 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
 from gridplan.errors import InputError
 from gridplan.io.atomic import staged_dir
 from gridplan.io.files import read_layer
 from gridplan.territory import Territory
 
-__all__ = ["RunResult", "run_allocation", "run_scenario", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "RunResult", "run_allocation", "run_scenario", "write_outputs"]
+
+# Every file a run may write (docs/schema.md). A run removes the ones it did not write
+# from its output folder, so outputs of an earlier run never sit beside the new ones.
+OUTPUT_FILES = frozenset(
+    {
+        "plan.geojson",
+        "grids.geojson",
+        "metrics.json",
+        "allocation.json",
+        "coverage.csv",
+        "sites.csv",
+        "worker_assignment.csv",
+        "volunteer_assignment.csv",
+        "map.html",
+        "allocation_map.html",
+        "report.md",
+        "timings.json",
+    }
+)
 
 Progress = Callable[[str], None]
 
@@ -161,7 +181,7 @@ def write_outputs(
     from gridplan.scenario.report import TIMING_KEYS, markdown_report
 
     plan, allocation = result.plan, result.allocation
-    with staged_dir(out_dir) as stage:
+    with staged_dir(out_dir, replaces=OUTPUT_FILES) as stage:
         timings: dict[str, float] = {}
         if plan is not None:
             plan.to_file(stage / "plan.geojson", what="units")
@@ -174,11 +194,13 @@ def write_outputs(
             timings["allocate_seconds"] = data.pop("seconds")
             timings["allocate_build_seconds"] = data.pop("build_seconds")
             (stage / "allocation.json").write_text(_json(data), encoding="utf-8")
-            for name in ("coverage", "worker_assignment", "volunteer_assignment"):
-                getattr(allocation, name).to_csv(stage / f"{name}.csv", lineterminator="\n")
-            allocation.sites.drop(columns="geometry").to_csv(
-                stage / "sites.csv", lineterminator="\n"
-            )
+            for name in ("coverage", "worker_assignment", "volunteer_assignment", "sites"):
+                table = getattr(allocation, name)
+                if table is None:  # that layer was not given
+                    continue
+                if isinstance(table, gpd.GeoDataFrame):
+                    table = pd.DataFrame(table.drop(columns=table.geometry.name))
+                table.to_csv(stage / f"{name}.csv", lineterminator="\n")
         if cfg["output"]["map"]:
             from gridplan.maps import save_html
 

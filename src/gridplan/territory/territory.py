@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import html
+import inspect
 import logging
+import numbers
 import os
 from collections.abc import Hashable, Sequence
 from functools import cached_property
@@ -13,7 +16,7 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
-from gridplan.errors import ConfigError, InputError, IslandError
+from gridplan.errors import ConfigError, GeometryError, InputError, IslandError
 from gridplan.errors import format_rows as _rows
 from gridplan.io.files import read_layer
 from gridplan.territory import _validate
@@ -23,6 +26,8 @@ from gridplan.territory.contiguity import connect_islands, contiguity_graph
 __all__ = ["Territory"]
 
 log = logging.getLogger("gridplan")
+
+_WHOLE = object()  # marks the whole territory among the groups checked for islands
 
 Contiguity = Literal["rook", "queen"]
 Islands = Literal["raise", "connect"]
@@ -63,7 +68,9 @@ class Territory:
     islands
         ``"raise"`` (default) stops on units that are cut off from the rest;
         ``"connect"`` links each piece to its nearest unit, inside its parent
-        first, and lists the links in :attr:`bridges`.
+        first, and lists the links in :attr:`bridges`. A parent in several
+        pieces is listed in :attr:`split_parents` (``"raise"``) or linked up
+        (``"connect"``).
     repair
         Fix invalid geometries with ``make_valid`` (listed in :attr:`repaired`).
 
@@ -105,8 +112,17 @@ class Territory:
             raise ConfigError(f"contiguity={contiguity!r}: use 'rook' or 'queen'.")
         if islands not in ("raise", "connect"):
             raise ConfigError(f"islands={islands!r}: use 'raise' or 'connect'.")
-        if not snap >= 0:
+        if isinstance(snap, bool) or not isinstance(snap, numbers.Real) or not snap >= 0:
             raise ConfigError(f"snap={snap!r}: give a distance in metres, 0 or more.")
+        if isinstance(demand, str) or not all(isinstance(c, str) for c in demand):
+            raise ConfigError(
+                f"demand={demand!r}: give a list of column names, e.g. demand=['age60plus']."
+            )
+        if gdf._geometry_column_name not in gdf.columns:
+            raise GeometryError(
+                "the units table has no active geometry column; set it with "
+                "gdf.set_geometry('<column>')."
+            )
         _validate.check_not_empty(gdf)
         roles = {"population": population, "households": households, "parent": parent}
         numeric = [c for c in (population, households, *demand) if c is not None]
@@ -142,6 +158,7 @@ class Territory:
             units.geometry.array, units.index, kind=contiguity, snap=snap
         )
         self.bridges: list[tuple[Hashable, Hashable, float]] = []
+        self.split_parents: list[Hashable] = []
         self._handle_islands(islands)
 
     # -- construction helpers -------------------------------------------------------------
@@ -156,6 +173,12 @@ class Territory:
 
         >>> Territory.from_file("blocks.gpkg", population="pop")  # doctest: +SKIP
         """
+        known = set(inspect.signature(cls).parameters) - {"gdf"}
+        for key in kwargs:
+            if key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(f"Territory.from_file got an unknown keyword {key!r}.{hint}")
         gdf = read_layer(path, "units", layer=layer)
         return cls(gdf, **kwargs)
 
@@ -171,22 +194,28 @@ class Territory:
             )
 
     def _handle_islands(self, islands: Islands) -> None:
-        groups: list[tuple[str, list[Hashable]]] = []
+        groups: list[tuple[Any, list[Hashable]]] = []
         if self.parent_col is not None:
             by_parent = self.units.groupby(self.parent_col, sort=True).groups
-            groups = [(f"parent {p!r}", list(idx)) for p, idx in by_parent.items()]
-        groups.append(("the territory", list(self.units.index)))
+            groups = [(p, list(idx)) for p, idx in by_parent.items()]
+        groups.append((_WHOLE, list(self.units.index)))
         geoms = None
         for label, nodes in groups:
             pieces = list(nx.connected_components(self.graph.subgraph(nodes)))
             if len(pieces) == 1:
                 continue
+            if islands == "raise" and label is not _WHOLE:
+                # A split parent (an exclave) is real data; it matters only when grids
+                # nest in it, and divide(within=...) says so then.
+                self.split_parents.append(label)
+                continue
             if islands == "raise":
                 pieces.sort(key=len, reverse=True)
                 cut_off = [n for p in pieces[1:] for n in sorted(p, key=str)]
                 raise IslandError(
-                    f"{label} is in {len(pieces)} separate pieces: {len(cut_off)} unit(s) are "
-                    f"cut off from the largest piece ({len(pieces[0])} units): {_rows(cut_off)}. "
+                    f"the territory is in {len(pieces)} separate pieces: {len(cut_off)} "
+                    f"unit(s) are cut off from the largest piece ({len(pieces[0])} units): "
+                    f"{_rows(cut_off)}. "
                     "Grids must be contiguous, so either fix gaps in the data (units that "
                     "should touch), pass snap=<metres> to join units that nearly touch, or "
                     "pass islands='connect' to link each piece to its nearest unit.",
@@ -273,6 +302,11 @@ class Territory:
         )
         if self.bridges:
             lines.append(f"  {len(self.bridges)} island link(s) added (see .bridges)")
+        if self.split_parents:
+            lines.append(
+                f"  {len(self.split_parents)} parent(s) in several pieces (see .split_parents): "
+                "grids cannot nest in them unless islands='connect'"
+            )
         if self.repaired:
             lines.append(f"  {len(self.repaired)} geometry(ies) repaired: {_rows(self.repaired)}")
         return "\n".join(lines)
