@@ -142,7 +142,7 @@ class Engine:
         self.size = [0] * k
         self.members = [set() for _ in range(k)]
         self.ver = [0] * k  # bumped on every change: lets failed pair re-splits be skipped
-        self._failed: dict[tuple[int, int, str], tuple[int, int]] = {}
+        self._failed: dict[tuple[int, int, str], tuple[int, int, int]] = {}
         w, a, per, nbrs, lens = self.w, self.a, self.per, self.nbrs, self.lens
         for u, g in enumerate(part):
             if 0 <= g < k:
@@ -421,7 +421,7 @@ class Engine:
         return moved
 
     def _push(self, g: int, active: set[int]) -> bool:
-        """Shift load along a chain of grids from/to the nearest grid with room."""
+        """Shift load along a chain of grids from/to one of the nearest grids with room."""
         over = self.W[g] > self.hi[g]
 
         def has_room(r: int) -> bool:
@@ -429,18 +429,23 @@ class Engine:
 
         prev: dict[int, int] = {g: -1}
         queue = deque([g])
-        found = -1
-        while queue and found < 0:
+        found: list[int] = []
+        while queue and len(found) < 3:
             h = queue.popleft()
-            for r in self.grid_neighbours(h, active):
+            nbrs = self.grid_neighbours(h, active)
+            for i in self.rng.permutation(len(nbrs)).tolist():
+                r = nbrs[i]
                 if r not in prev:
                     prev[r] = h
                     if has_room(r):
-                        found = r
-                        break
-                    queue.append(r)
-        if found < 0:
-            return False
+                        found.append(r)
+                    else:
+                        queue.append(r)
+        # Several chains, nearest first: when one is blocked by coarse units, another
+        # may pass.
+        return any(self._push_chain(g, r, prev, over) for r in found)
+
+    def _push_chain(self, g: int, found: int, prev: dict[int, int], over: bool) -> bool:
         chain = [found]
         while chain[-1] != g:
             chain.append(prev[chain[-1]])
@@ -492,14 +497,17 @@ class Engine:
         lower shape cost).
         """
         memo = (a, b, mode)
-        if self._failed.get(memo) == (self.ver[a], self.ver[b]):
-            return False  # nothing changed since this re-split last failed
+        sig = (self.ver[a], self.ver[b])
+        last = self._failed.get(memo)
+        if last is not None and last[:2] == sig and last[2] >= 3:
+            return False  # failed three times and nothing changed since
         units = sorted(self.members[a] | self.members[b])
         n = len(units)
         if n < 2 or n > self.recombine_cap:
             return False
         if not self._recombine(a, b, units, mode, tries, log):
-            self._failed[memo] = (self.ver[a], self.ver[b])
+            tries_so_far = last[2] + 1 if last is not None and last[:2] == sig else 1
+            self._failed[memo] = (*sig, tries_so_far)
             return False
         return True
 
