@@ -247,8 +247,10 @@ def test_input_errors_caught_before_solving() -> None:
         allocate(L["grids"], L["sites"].drop(columns="capacity"))
     with pytest.raises(IdError):
         allocate(L["grids"], L["sites"].assign(site_id=["S1", "S1"]))
-    with pytest.raises(CRSError, match="geographic"):
-        allocate(L["grids"].to_crs(4326), L["sites"])
+    # grids in degrees are projected now (test_geographic_grids_are_projected); no CRS is
+    # still an error naming the layer
+    with pytest.raises(CRSError, match="grids have no CRS"):
+        allocate(L["grids"].set_crs(None, allow_override=True), L["sites"])
     with pytest.raises(CRSError):
         allocate(L["grids"], L["sites"].set_crs(None, allow_override=True))
     with pytest.raises(ConfigError):

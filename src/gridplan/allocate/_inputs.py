@@ -1,11 +1,16 @@
 """Input checks and distances shared by the allocation models.
 
 Everything is validated here, once, before a model is built: CRS, ids,
-required columns, NaN / negative / infinite numbers (named by row).
+required columns, NaN / negative / infinite numbers (named by row), yes/no
+flags, skills, and the numeric parameters of the public functions.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,12 +21,15 @@ import shapely
 
 from gridplan.errors import (
     ColumnError,
+    ConfigError,
     CRSError,
     DataValueError,
     GeometryError,
     IdError,
     format_rows,
 )
+
+log = logging.getLogger("gridplan")
 
 # column -> (default when the column is absent or None for required, inf allowed)
 SITE_COLUMNS: dict[str, tuple[Any, bool]] = {
@@ -43,6 +51,87 @@ VOLUNTEER_COLUMNS: dict[str, tuple[Any, bool]] = {
 }
 DEMAND_COLUMNS = ("households", "population", "age60plus", "elderly_alone", "disabled", "children")
 
+_TRUE = frozenset({"true", "yes", "1", "1.0"})
+_FALSE = frozenset({"false", "no", "0", "0.0", ""})
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above_minimum: bool = False,
+    below_maximum: bool = False,
+    allow_none: bool = True,
+    meaning: str = "",
+) -> float | None:
+    """Check a numeric parameter: a finite real number within bounds; returns it as float.
+
+    Any ``numbers.Real`` passes (``int``, ``float``, numpy scalars); ``True`` and
+    ``False`` do not. ``above_minimum`` / ``below_maximum`` make a bound strict.
+
+    >>> import numpy as np
+    >>> check_number("time_limit", np.int64(5), minimum=0, above_minimum=True)
+    5.0
+    >>> check_number("budget", True, minimum=0, meaning="yuan per year")
+    Traceback (most recent call last):
+    ...
+    gridplan.errors.ConfigError: budget must be a finite number >= 0 (yuan per year), got True
+    """
+    if value is None and allow_none:
+        return None
+    ok = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, (bool, np.bool_))
+        and math.isfinite(value)
+        and (minimum is None or (value > minimum if above_minimum else value >= minimum))
+        and (maximum is None or (value < maximum if below_maximum else value <= maximum))
+    )
+    if ok:
+        return float(value)
+    want = ["a finite number"]
+    if minimum is not None:
+        want.append(f"{'>' if above_minimum else '>='} {minimum:g}")
+    if maximum is not None:
+        want.append(
+            ("and " if minimum is not None else "")
+            + f"{'<' if below_maximum else '<='} {maximum:g}"
+        )
+    if meaning:
+        want.append(f"({meaning})")
+    raise ConfigError(f"{name} must be {' '.join(want)}, got {value!r}")
+
+
+def flag_values(series: pd.Series, what: str) -> np.ndarray:
+    """Yes/no column as bools: bools, 0/1 numbers and the words true/false/yes/no/1/0.
+
+    Missing values count as False; anything else is named by row.
+
+    >>> flag_values(pd.Series([True, "False", "yes", 0, None, "1"]), "sites.existing").tolist()
+    [True, False, True, False, False, True]
+    """
+    out = np.zeros(len(series), dtype=bool)
+    bad = np.zeros(len(series), dtype=bool)
+    for i, v in enumerate(series.tolist()):
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            continue
+        if isinstance(v, (numbers.Real, np.bool_)) and v in (0, 1):
+            out[i] = bool(v)
+        elif isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
+            out[i] = v.strip().lower() in _TRUE
+        else:
+            bad[i] = True
+    if bad.any():
+        rows = series.index[bad]
+        values = sorted({repr(v) for v in series[bad].tolist()})
+        raise DataValueError(
+            f"{what} must be true/false (or yes/no, 1/0); got {', '.join(values[:5])} at "
+            f"{format_rows(rows)}",
+            rows=list(rows),
+        )
+    return out
+
 
 def point_coords(geoms: Any) -> np.ndarray:
     """(n, 2) coordinates: points as they are, other shapes by ``representative_point()``."""
@@ -54,15 +143,25 @@ def point_coords(geoms: Any) -> np.ndarray:
 
 def check_crs(
     grids: gpd.GeoDataFrame, others: Mapping[str, gpd.GeoDataFrame | None]
-) -> dict[str, gpd.GeoDataFrame | None]:
-    """Grids must be in a projected CRS; other layers are reprojected to it."""
+) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame | None]]:
+    """Grids in a metric CRS (degrees are projected, logged); other layers reprojected to it.
+
+    Returns the (possibly projected) grids and the other layers. An empty layer
+    counts as not given (logged), so an empty volunteers file plans without volunteers.
+    """
+    from gridplan.territory._crs import to_metric
+
     if grids.crs is None:
-        raise CRSError("grids have no CRS; set one (a projected, metric CRS) with set_crs()")
-    if grids.crs.is_geographic:
         raise CRSError(
-            f"grids are in a geographic CRS ({grids.crs.to_string()}); distances need a "
-            "projected metric CRS: reproject with to_crs() (e.g. a CGCS2000 Gauss-Kruger zone)"
+            "grids have no CRS; set one with grids.set_crs(...) (EPSG:4326 for "
+            "longitude/latitude, or the projected CRS of the coordinates)"
         )
+    try:
+        grids, note = to_metric(grids)
+    except CRSError as exc:
+        raise CRSError(str(exc).replace("the units", "the grids")) from None
+    if note:
+        log.info("gridplan: grids %s for distances in metres", note)
     out: dict[str, gpd.GeoDataFrame | None] = {}
     for name, gdf in others.items():
         if gdf is None:
@@ -70,10 +169,26 @@ def check_crs(
             continue
         if not isinstance(gdf, gpd.GeoDataFrame):
             raise GeometryError(f"{name} must be a GeoDataFrame, got {type(gdf).__name__}")
+        if len(gdf) == 0:
+            log.warning("gridplan: the %s layer is empty; planning without %s", name, name)
+            out[name] = None
+            continue
         if gdf.crs is None:
             raise CRSError(f"{name} have no CRS; set it so they can be matched to the grids")
         out[name] = gdf if gdf.crs == grids.crs else gdf.to_crs(grids.crs)
-    return out
+    return grids, out
+
+
+def _checked_index(gdf: pd.DataFrame, name: str, what: str, label: str) -> pd.DataFrame:
+    """Ids as str, none repeated; no missing or empty geometry (named by id)."""
+    gdf.index = pd.Index([str(i) for i in gdf.index], name=name, dtype=object)
+    dup = gdf.index[gdf.index.duplicated()].unique()
+    if len(dup):
+        raise IdError(f"{what} have repeated {label}: {format_rows(dup)}", rows=list(dup))
+    if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
+        bad = gdf.index[gdf.geometry.isna() | gdf.geometry.is_empty]
+        raise GeometryError(f"{what} have missing/empty geometries: {format_rows(bad)}", list(bad))
+    return gdf
 
 
 def with_ids(gdf: pd.DataFrame, id_col: str, what: str) -> pd.DataFrame:
@@ -84,15 +199,7 @@ def with_ids(gdf: pd.DataFrame, id_col: str, what: str) -> pd.DataFrame:
         gdf = gdf.rename_axis(id_col)
     elif gdf.index.name != id_col:
         raise ColumnError(f"{what} need a {id_col!r} column (or an index named {id_col!r})")
-    gdf = gdf.copy()
-    gdf.index = pd.Index([str(i) for i in gdf.index], name=id_col, dtype=object)
-    dup = gdf.index[gdf.index.duplicated()].unique()
-    if len(dup):
-        raise IdError(f"{what} have repeated {id_col}s: {format_rows(dup)}", rows=list(dup))
-    if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
-        bad = gdf.index[gdf.geometry.isna() | gdf.geometry.is_empty]
-        raise GeometryError(f"{what} have missing/empty geometries: {format_rows(bad)}", list(bad))
-    return gdf
+    return _checked_index(gdf.copy(), id_col, what, f"{id_col}s")
 
 
 def numeric_columns(
@@ -129,7 +236,11 @@ def checked_values(series: pd.Series, what: str, inf_ok: bool = False) -> np.nda
 
 
 def grid_frame(grids: Any) -> gpd.GeoDataFrame:
-    """Accept a GeoDataFrame of grids or an object with a ``.grids`` GeoDataFrame (GridPlan)."""
+    """Accept a GeoDataFrame of grids or an object with a ``.grids`` GeoDataFrame (GridPlan).
+
+    Grids without ``households`` but with ``population`` use population in its
+    place (logged): capacities and ``max_households`` then count people.
+    """
     if not isinstance(grids, gpd.GeoDataFrame) and isinstance(
         getattr(grids, "grids", None), gpd.GeoDataFrame
     ):
@@ -141,30 +252,57 @@ def grid_frame(grids: Any) -> gpd.GeoDataFrame:
     g = grids.copy()
     if "grid" in g.columns:
         g = g.set_index("grid")
-    g.index = pd.Index([str(i) for i in g.index], name="grid", dtype=object)
-    dup = g.index[g.index.duplicated()].unique()
-    if len(dup):
-        raise IdError(f"grids have repeated codes: {format_rows(dup)}", rows=list(dup))
-    if g.geometry.isna().any() or g.geometry.is_empty.any():
-        bad = g.index[g.geometry.isna() | g.geometry.is_empty]
-        raise GeometryError(f"grids have missing/empty geometries: {format_rows(bad)}", list(bad))
+    g = _checked_index(g, "grid", "grids", "codes")
     if "households" not in g.columns:
-        raise ColumnError(f"grids need a 'households' column; have {list(g.columns)}")
+        if "population" not in g.columns:
+            raise ColumnError(
+                "grids need a 'households' column (or 'population', used in its place); "
+                f"have {list(g.columns)}. Rename the column that counts households to "
+                "'households', or build the territory with households=..."
+            )
+        log.warning(
+            "gridplan: grids have no 'households' column; using 'population' in its place "
+            "(site capacity and workers' max_households then count people)"
+        )
+        g["households"] = g["population"]
     for col in DEMAND_COLUMNS:
         if col in g.columns:
             checked_values(g[col], f"grids.{col}")
     return g
 
 
-def parse_skills(values: pd.Series, known: Sequence[str]) -> list[list[str]]:
-    """Split ``skills`` strings ("a;b") into lists, keeping only skills with a need rule."""
+def parse_skills(values: pd.Series, known: Sequence[str], needed: Sequence[str]) -> list[list[str]]:
+    """Split ``skills`` strings ("a;b") into lists of the skills that have a need rule.
+
+    ``known`` is the skill vocabulary (the default need rules and the rules in
+    use); a skill outside it is a typo until proven otherwise and is named with
+    the closest known skill. Known skills without a need rule in ``needed`` are dropped.
+    """
     out: list[list[str]] = []
-    for v in values:
+    unknown: dict[str, list[Any]] = {}
+    for label, v in zip(values.index, values.tolist(), strict=True):
         if v is None or (isinstance(v, float) and np.isnan(v)):
             out.append([])
             continue
         items = v if isinstance(v, (list, tuple)) else str(v).replace(",", ";").split(";")
-        out.append([s.strip() for s in items if s.strip() in known])
+        names = [str(s).strip() for s in items if str(s).strip()]
+        for name in names:
+            if name not in known:
+                unknown.setdefault(name, []).append(label)
+        out.append([s for s in names if s in needed])
+    if unknown:
+        parts = []
+        for name, rows in unknown.items():
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            parts.append(f"{name!r}{hint} at {format_rows(rows)}")
+        rows_all = [r for rows in unknown.values() for r in rows]
+        raise DataValueError(
+            f"volunteers.skills has unknown skills: {'; '.join(parts)}. Known skills: "
+            f"{', '.join(known)}. Fix the value, or add a NeedRule for the skill to "
+            "Rules(needs=...)",
+            rows=rows_all,
+        )
     return out
 
 
@@ -176,11 +314,12 @@ def pair_distances(
     grids_index: pd.Index,
     what: str,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (point, grid) with distance <= the point's ``limit``; returns (p, g, distance).
+    """Pairs (point, grid) with a finite distance <= the point's ``limit``; (p, g, distance).
 
     ``matrix`` (optional) is a user distance table indexed by grid code with one
-    column per point id (metres; ``inf`` = unreachable); otherwise straight-line
-    distance from each grid's representative point to the point.
+    column per point id (metres; ``inf`` = unreachable, even with an unlimited
+    ``limit``); otherwise straight-line distance from each grid's representative
+    point to the point.
     """
     if matrix is not None:
         if not isinstance(matrix, pd.DataFrame):
@@ -204,16 +343,16 @@ def pair_distances(
                 f"distances[{what!r}] has NaN or negative values for {what} {format_rows(rows)}",
                 rows=list(rows),
             )
-        p_idx, g_idx = np.nonzero(d <= limit[:, None])
+        p_idx, g_idx = np.nonzero(np.isfinite(d) & (d <= limit[:, None]))
         return p_idx, g_idx, d[p_idx, g_idx]
     xy = point_coords(points.geometry)
     # chunked so 3,000 × 1,000 stays small in memory
-    ps, gs, ds = [], [], []
+    ps, gs, ds = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
     step = max(1, 2_000_000 // max(1, len(grid_xy)))
     for s in range(0, len(xy), step):
         blk = xy[s : s + step]
         d = np.sqrt(((blk[:, None, :] - grid_xy[None, :, :]) ** 2).sum(axis=2))
-        p_idx, g_idx = np.nonzero(d <= limit[s : s + step, None])
+        p_idx, g_idx = np.nonzero(np.isfinite(d) & (d <= limit[s : s + step, None]))
         ps.append(p_idx + s)
         gs.append(g_idx)
         ds.append(d[p_idx, g_idx])

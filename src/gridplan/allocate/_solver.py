@@ -15,9 +15,12 @@ Two solvers, both deterministic (one thread):
   bound.
 
 Status is never taken on trust: ``"optimal"`` means the solver finished its
-search (gap within the tolerance) and was not stopped by the time limit. A
-time-limited run with an incumbent is ``"feasible"`` with the gap computed from
+search, was not stopped by the time limit, and proved the plan within the
+default gap (:data:`DEFAULT_GAP`, 1e-4 relative). A run stopped by the time
+limit or by a looser ``mip_gap`` is ``"feasible"`` with the gap computed from
 the objective and the best bound; without an incumbent it is ``"no solution"``.
+Every returned point is checked against the model (integer variables rounded,
+rows within a tolerance relative to their terms) before it is used.
 
 >>> import numpy as np
 >>> m = Model()
@@ -43,6 +46,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from gridplan.allocate._inputs import check_number
 from gridplan.errors import ConfigError, SolverError
 
 __all__ = ["DEFAULT_GAP", "SOLVERS", "Model", "SolveResult", "check_solver_args", "solve"]
@@ -58,14 +62,10 @@ def check_solver_args(solver: str, time_limit: float | None, mip_gap: float | No
     """Validate the solver options shared by every public function (at the boundary)."""
     if solver not in SOLVERS:
         raise ConfigError(f"solver must be one of {SOLVERS}, got {solver!r}")
-    if time_limit is not None and not (
-        isinstance(time_limit, (int, float)) and math.isfinite(time_limit) and time_limit > 0
-    ):
-        raise ConfigError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
-    if mip_gap is not None and not (
-        isinstance(mip_gap, (int, float)) and math.isfinite(mip_gap) and 0 <= mip_gap < 1
-    ):
-        raise ConfigError(f"mip_gap must be a relative gap in [0, 1), got {mip_gap!r}")
+    check_number("time_limit", time_limit, minimum=0, above_minimum=True, meaning="seconds")
+    check_number(
+        "mip_gap", mip_gap, minimum=0, maximum=1, below_maximum=True, meaning="a relative gap"
+    )
 
 
 class Model:
@@ -230,21 +230,50 @@ def solve(
         result = _solve_highs(model, time_limit, gap)
     else:
         result = _solve_cbc(model, time_limit, gap)
-    # never claim more than the bound in hand shows
-    if result.status == "optimal" and (result.gap is None or result.gap > gap * (1 + 1e-6)):
+    # "optimal" only when proven within the default gap: a search stopped by a looser
+    # mip_gap (or one whose bound shows more) is "feasible" with its true gap
+    if result.status == "optimal" and (result.gap is None or result.gap > DEFAULT_GAP * (1 + 1e-6)):
         result.status = "feasible"
     return result
 
 
-def _is_feasible(model: Model, x: np.ndarray, tol: float = 1e-6) -> bool:
-    """Check a returned point ourselves: integral where required and within all rows."""
+def _checked_point(model: Model, x: np.ndarray, tol: float = 1e-6) -> tuple[np.ndarray | None, str]:
+    """A solver's point checked by us: (the point with integers rounded, "") or (None, why).
+
+    Integer variables must be within 1e-5 of a whole number and are rounded. Each
+    row may miss its bounds by ``tol * (1 + sum_j |a_ij x_j|)``: solution files
+    carry limited digits, so the error of a row grows with the size of its terms.
+    """
+    x = np.array(x, dtype=float)
     integer = model.integer
-    if integer.any() and np.abs(x[integer] - np.round(x[integer])).max() > 1e-5:
-        return False
+    if integer.any():
+        off = float(np.abs(x[integer] - np.round(x[integer])).max())
+        if off > 1e-5:
+            return None, f"integer variables are {off:.2g} from a whole number"
+        x[integer] = np.round(x[integer])
     a, lo, hi = model.matrix()
     ax = a @ x
-    scale = 1.0 + np.abs(ax)
-    return bool(np.all(ax >= lo - tol * scale) and np.all(ax <= hi + tol * scale))
+    scale = 1.0 + abs(a) @ np.abs(x)
+    excess = np.maximum(lo - ax, ax - hi) / scale
+    worst = float(excess.max()) if len(excess) else 0.0
+    if worst > tol:
+        return None, f"a constraint is missed by {worst:.2g} of its size"
+    return x, ""
+
+
+def _rejected(solver: str, detail: str, why: str, seconds: float) -> SolveResult:
+    """The solver returned a plan that our check refuses: no solution, and says why."""
+    return SolveResult(
+        "no solution",
+        None,
+        None,
+        None,
+        None,
+        seconds,
+        solver,
+        f"{detail}; its plan was refused: {why}",
+        {"rejected": why},
+    )
 
 
 # --------------------------------------------------------------------------- HiGHS
@@ -331,8 +360,9 @@ def _solve_highs(model: Model, time_limit: float | None, gap: float) -> SolveRes
         if ms in (S.kOptimal,):  # pragma: no cover - optimal always carries a solution
             raise SolverError("HiGHS reported optimal without a solution")
         return SolveResult("no solution", None, None, None, None, seconds, "highs", detail)
-    if not _is_feasible(model, x):  # pragma: no cover - HiGHS checks its own incumbents
-        return SolveResult("no solution", None, None, None, None, seconds, "highs", detail)
+    x, why = _checked_point(model, x)
+    if x is None:  # pragma: no cover - HiGHS checks its own incumbents
+        return _rejected("highs", detail, why, seconds)
     objective = float(info.objective_function_value) + model.offset
     if is_mip:
         bound = float(info.mip_dual_bound) + model.offset
@@ -505,9 +535,9 @@ def _solve_cbc(model: Model, time_limit: float | None, gap: float) -> SolveResul
         parts = line.replace("**", " ").split()
         if len(parts) >= 3 and parts[1].startswith("C"):
             x[int(parts[1][1:])] = float(parts[2])
-    x = np.clip(x, model.lb, model.ub)
-    if not _is_feasible(model, x):
-        return SolveResult("no solution", None, None, None, None, seconds, "cbc", first.strip())
+    x, why = _checked_point(model, np.clip(x, model.lb, model.ub))
+    if x is None:
+        return _rejected("cbc", first.strip(), why, seconds)
     objective = float(model.cost @ x) + model.offset
     # CBC stops on the gap tolerance with "Optimal solution found"; a time stop says "Stopped".
     finished = head.startswith("optimal") and "stopped" not in result

@@ -19,13 +19,13 @@ that cannot be served) and returns a :class:`LocateResult`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from gridplan.allocate._inputs import check_number
 from gridplan.allocate._solver import Model, SolveResult, check_solver_args, relative_gap, solve
 from gridplan.errors import ConfigError, DataValueError, InfeasibleError, format_rows
 
@@ -44,8 +44,9 @@ class LocateResult:
 
     ``objective`` is re-evaluated from the chosen sites (weighted distance for
     p-median, covered weight for max covering, site cost for set covering), so
-    it is exact for the returned plan. ``status`` is ``"optimal"``,
-    ``"feasible"`` (stopped early; ``gap`` is the true relative gap to
+    it is exact for the returned plan. ``status`` is ``"optimal"`` (proven
+    within a relative gap of 1e-4), ``"feasible"`` (stopped early by the time
+    limit or a looser ``mip_gap``; ``gap`` is the true relative gap to
     ``best_bound``) or ``"no solution"``. ``assignment`` maps each demand label to
     its nearest open site (p-median) or nearest covering open site (covering
     models; missing when uncovered).
@@ -369,8 +370,7 @@ def max_covering(
         raise ConfigError(
             f"p must be an integer between 1 and the number of sites ({m}), got {p!r}"
         )
-    if budget is not None and not (math.isfinite(budget) and budget >= 0):
-        raise ConfigError(f"budget must be a finite non-negative number, got {budget!r}")
+    budget = check_number("budget", budget, minimum=0)
     w = _as_vector(weights, n, "weights", rows, 1.0)
     sc = _as_vector(site_cost, m, "site_cost", cols, 1.0)
     cover = _coverage(d, radius, cols)

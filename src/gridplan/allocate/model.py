@@ -40,7 +40,6 @@ Decisions and rules (the full list of weights is in :class:`~gridplan.allocate.r
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,14 +50,19 @@ import numpy as np
 import pandas as pd
 
 from gridplan.allocate import _inputs as inp
+from gridplan.allocate._inputs import check_number
 from gridplan.allocate._solver import Model, check_solver_args, solve
 from gridplan.allocate.result import Allocation
-from gridplan.allocate.rules import Rules
+from gridplan.allocate.rules import DEFAULT_NEEDS, Rules
 from gridplan.errors import ConfigError, InfeasibleError, SolverError, format_rows
 
 __all__ = ["allocate", "minimum_budget"]
 
 _EPS = 1e-6
+
+
+class NoSolutionError(SolverError):
+    """The solver stopped (time limit) before it found any plan; more time may help."""
 
 
 @dataclass
@@ -90,8 +94,9 @@ class _Problem:
         if not isinstance(rules, Rules):
             raise ConfigError(f"rules must be a gridplan.allocate.Rules, got {type(rules)}")
         self.rules = rules
-        g = inp.grid_frame(grids)
-        layers = inp.check_crs(g, {"sites": sites, "workers": workers, "volunteers": volunteers})
+        g, layers = inp.check_crs(
+            inp.grid_frame(grids), {"sites": sites, "workers": workers, "volunteers": volunteers}
+        )
         distances = dict(distances or {})
         unknown = set(distances) - {"sites", "workers", "volunteers"}
         if unknown:
@@ -119,7 +124,7 @@ class _Problem:
             s = inp.with_ids(layers["sites"], "site_id", "sites")
             cols = inp.numeric_columns(s, inp.SITE_COLUMNS, "sites")
             existing = (
-                s["existing"].fillna(False).astype(bool).to_numpy()
+                inp.flag_values(s["existing"], "sites.existing")
                 if "existing" in s
                 else np.zeros(len(s), dtype=bool)
             )
@@ -141,27 +146,9 @@ class _Problem:
                 # each grid is served at most once in total
                 m.add_rows(n_g, sg, a, 1.0, hi=1.0)
                 # a_sg <= y_s (strong linking keeps the LP bound tight)
-                m.add_rows(
-                    k,
-                    np.r_[np.arange(k), np.arange(k)],
-                    np.r_[a, self.y[sp]],
-                    np.r_[np.ones(k), -np.ones(k)],
-                    hi=0.0,
-                )
+                _link_rows(m, a, self.y[sp])
                 cap = cols["capacity"]
-                fin = np.isfinite(cap)
-                if fin.any():
-                    sel = fin[sp]
-                    site_row = np.full(len(s), -1)
-                    site_row[fin] = np.arange(int(fin.sum()))
-                    nf = int(fin.sum())
-                    m.add_rows(
-                        nf,
-                        np.r_[site_row[sp[sel]], np.arange(nf)],
-                        np.r_[a[sel], self.y[fin]],
-                        np.r_[self.hh[sg[sel]], -cap[fin]],
-                        hi=0.0,
-                    )
+                _capacity_rows(m, np.isfinite(cap), sp, a, self.y, self.hh[sg], cap)
             budget_cols.append(self.y)
             budget_vals.append(year)
 
@@ -211,39 +198,7 @@ class _Problem:
                             "smallest_budget": None,
                         },
                     )
-            m.add_rows(n_g, wg, x, 1.0, lo=1.0 if self.lead_required else 0.0, hi=1.0)
-            nw = len(w)
-            m.add_rows(
-                nw,
-                np.r_[wp, np.arange(nw)],
-                np.r_[x, self.h],
-                np.r_[np.ones(len(wp)), -max_grids],
-                hi=0.0,
-            )
-            multi = max_grids[wp] > 1
-            if multi.any():
-                k = int(multi.sum())
-                m.add_rows(
-                    k,
-                    np.r_[np.arange(k), np.arange(k)],
-                    np.r_[x[multi], self.h[wp[multi]]],
-                    np.r_[np.ones(k), -np.ones(k)],
-                    hi=0.0,
-                )
-                mh = cols["max_households"]
-                lim = (max_grids > 1) & np.isfinite(mh)
-                if lim.any():
-                    sel = lim[wp]
-                    row = np.full(nw, -1)
-                    row[lim] = np.arange(int(lim.sum()))
-                    nl = int(lim.sum())
-                    m.add_rows(
-                        nl,
-                        np.r_[row[wp[sel]], np.arange(nl)],
-                        np.r_[x[sel], self.h[lim]],
-                        np.r_[self.hh[wg[sel]], -mh[lim]],
-                        hi=0.0,
-                    )
+            self._worker_rows(m, x, self.h, lead=self.lead_required, strong=True)
             budget_cols.append(self.h)
             budget_vals.append(cols["annual_cost"])
 
@@ -256,7 +211,8 @@ class _Problem:
                 raise inp.ColumnError(
                     "volunteers need a 'skills' column (e.g. 'elderly_care;health')"
                 )
-            skills = inp.parse_skills(v["skills"], self.skills)
+            known = list(dict.fromkeys([*DEFAULT_NEEDS, *self.skills]))
+            skills = inp.parse_skills(v["skills"], known, self.skills)
             self.volunteers, self.vol_cols = v, cols
             self.z = m.add_vars(
                 len(v), 0, 1, cost=rules.cost_weight * cols["annual_cost"], integer=True
@@ -306,6 +262,26 @@ class _Problem:
         self.build_seconds = time.perf_counter() - t0
         self._min_budget: dict[str, Any] | None = None
 
+    def _worker_rows(
+        self, m: Model, x: np.ndarray, h: np.ndarray, lead: bool, strong: bool
+    ) -> None:
+        """Worker rules on pair columns ``x`` (of ``self.x``) and hire columns ``h``.
+
+        At most one lead per grid (exactly one when ``lead``); a worker leads at most
+        ``max_grids`` grids and, when leading several, ``max_households``. ``strong``
+        adds ``x_wg <= h_w`` for multi-grid workers (a tighter LP bound).
+        """
+        wp, wg = self.x.owner, self.x.grid
+        m.add_rows(len(self.grids), wg, x, 1.0, lo=1.0 if lead else 0.0, hi=1.0)
+        everyone = np.ones(len(self.workers), dtype=bool)
+        _capacity_rows(m, everyone, wp, x, h, np.ones(len(wp)), self.max_grids)
+        multi = self.max_grids[wp] > 1
+        if strong and multi.any():
+            _link_rows(m, x[multi], h[wp[multi]])
+        mh = self.worker_cols["max_households"]
+        lim = (self.max_grids > 1) & np.isfinite(mh)
+        _capacity_rows(m, lim, wp, x, h, self.hh[wg], mh)
+
     # ------------------------------------------------------------------ mandatory rules
     def minimum_budget(self) -> dict[str, Any]:
         """Cheapest plan meeting the mandatory rules (existing sites, lead workers)."""
@@ -321,30 +297,7 @@ class _Problem:
             cost = self.worker_cols["annual_cost"]
             h = m.add_vars(len(self.workers), 0, 1, cost=cost, integer=True)
             x = m.add_vars(len(self.x.owner), 0, 1, integer=True)
-            wp, wg = self.x.owner, self.x.grid
-            n_g, nw = len(self.grids), len(self.workers)
-            m.add_rows(n_g, wg, x, 1.0, lo=1.0, hi=1.0)
-            m.add_rows(
-                nw,
-                np.r_[wp, np.arange(nw)],
-                np.r_[x, h],
-                np.r_[np.ones(len(wp)), -self.max_grids],
-                hi=0.0,
-            )
-            mh = self.worker_cols["max_households"]
-            lim = (self.max_grids > 1) & np.isfinite(mh)
-            if lim.any():
-                sel = lim[wp]
-                row = np.full(nw, -1)
-                row[lim] = np.arange(int(lim.sum()))
-                nl = int(lim.sum())
-                m.add_rows(
-                    nl,
-                    np.r_[row[wp[sel]], np.arange(nl)],
-                    np.r_[x[sel], h[lim]],
-                    np.r_[self.hh[wg[sel]], -mh[lim]],
-                    hi=0.0,
-                )
+            self._worker_rows(m, x, h, lead=True, strong=False)
             sol = solve(m, "highs", None, 1e-9)
             if sol.status == "infeasible":
                 relax = (
@@ -413,7 +366,15 @@ class _Problem:
                 "the mandatory rules cannot be met", details={"rule": "unknown"}
             )
         if not sol.has_solution:
-            raise SolverError(
+            if "rejected" in sol.info or time_limit is None:
+                # the solver finished (or said optimal) yet gave no usable plan: more time
+                # would not help, so say what went wrong instead
+                raise SolverError(
+                    f"{solver} returned no usable plan ({sol.detail}). This is a numerical "
+                    "problem, not a matter of time: try the other solver (solver='highs' or "
+                    "'cbc') and please report it"
+                )
+            raise NoSolutionError(
                 f"{solver} found no feasible plan within time_limit={time_limit} s "
                 f"({sol.detail}); give it more time"
             )
@@ -565,13 +526,48 @@ def _money(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
 
 
+def _link_rows(m: Model, pair_cols: np.ndarray, owner_cols: np.ndarray) -> None:
+    """One row per pair: ``pair <= owner`` (a pair variable only with its owner chosen)."""
+    k = len(pair_cols)
+    m.add_rows(
+        k,
+        np.r_[np.arange(k), np.arange(k)],
+        np.r_[pair_cols, owner_cols],
+        np.r_[np.ones(k), -np.ones(k)],
+        hi=0.0,
+    )
+
+
+def _capacity_rows(
+    m: Model,
+    mask: np.ndarray,
+    owner: np.ndarray,
+    pair_cols: np.ndarray,
+    owner_cols: np.ndarray,
+    weight: np.ndarray,
+    cap: np.ndarray,
+) -> None:
+    """For each owner ``o`` in ``mask``: ``sum(weight * pair over o's pairs) <= cap[o] * y_o``.
+
+    ``owner`` is the owner of each pair column; ``owner_cols`` one column per owner.
+    """
+    n = int(mask.sum())
+    if n == 0:
+        return
+    sel = mask[owner]
+    row = np.full(len(mask), -1)
+    row[mask] = np.arange(n)
+    m.add_rows(
+        n,
+        np.r_[row[owner[sel]], np.arange(n)],
+        np.r_[pair_cols[sel], owner_cols[mask]],
+        np.r_[weight[sel], -cap[mask]],
+        hi=0.0,
+    )
+
+
 def _check_budget(budget: Any) -> None:
-    if budget is not None and not (
-        isinstance(budget, (int, float, np.integer, np.floating))
-        and math.isfinite(budget)
-        and budget >= 0
-    ):
-        raise ConfigError(f"budget must be a finite number >= 0 (yuan per year), got {budget!r}")
+    check_number("budget", budget, minimum=0, meaning="yuan per year")
 
 
 def allocate(
@@ -593,23 +589,31 @@ def allocate(
     ----------
     grids
         GeoDataFrame of grid polygons indexed by grid code (or with a ``grid``
-        column), in a projected metric CRS, with ``households`` and optionally
-        ``population``, ``age60plus``, ``elderly_alone``, ``disabled``,
-        ``children``. A ``GridPlan`` (anything with a ``.grids`` GeoDataFrame) works too.
+        column) with ``households`` and optionally ``population``, ``age60plus``,
+        ``elderly_alone``, ``disabled``, ``children``. A ``GridPlan`` (anything
+        with a ``.grids`` GeoDataFrame) works too. Any CRS: grids in degrees (such
+        as ``grids.geojson``, EPSG:4326) are projected to their UTM zone (logged)
+        and the results are in that CRS. Without ``households``, ``population``
+        stands in for it (logged); site ``capacity`` and ``max_households`` then
+        count people.
     sites, workers, volunteers
         Point layers (any CRS; reprojected to the grids' CRS) with an id column
         (``site_id`` / ``worker_id`` / ``volunteer_id``) or an index so named. Columns:
         sites ``open_cost``, ``annual_cost``, ``capacity`` (households), ``radius_m``,
-        ``existing`` (optional, default False); workers ``annual_cost``,
-        ``max_travel_m``, ``max_grids`` (default 1), ``max_households`` (default
-        unlimited); volunteers ``hours_per_month``, ``skills`` ("a;b"),
-        ``max_travel_m``, ``annual_cost`` (default 0). Leave a layer out to plan without it.
+        ``existing`` (optional, default False; true/false, yes/no or 1/0);
+        workers ``annual_cost``, ``max_travel_m``, ``max_grids`` (default 1),
+        ``max_households`` (default unlimited); volunteers ``hours_per_month``,
+        ``skills`` ("a;b", each a skill of ``Rules.needs`` or of the default needs;
+        others are an error), ``max_travel_m``, ``annual_cost`` (default 0). Leave a
+        layer out to plan without it; an empty layer counts as left out (logged).
     budget
         Yearly budget in the cost columns' unit; None means unlimited.
     rules
         :class:`~gridplan.allocate.rules.Rules` (needs, worker rules, weights).
     solver, time_limit, mip_gap
-        ``"highs"`` or ``"cbc"``; seconds; relative gap (default 1e-4).
+        ``"highs"`` or ``"cbc"``; seconds; relative gap to stop at (default 1e-4).
+        The status is ``"optimal"`` only when the plan is proven within 1e-4; a
+        solve stopped by ``time_limit`` or a looser ``mip_gap`` is ``"feasible"``.
     distances
         Optional metre distances replacing straight lines: a dict with keys
         ``"sites"``, ``"workers"``, ``"volunteers"``, each a DataFrame indexed by
@@ -623,7 +627,7 @@ def allocate(
     DataValueError, ColumnError, CRSError, IdError
         Bad inputs, named by row, before any solve.
     SolverError
-        No plan found within ``time_limit``.
+        No plan found within ``time_limit``, or the solver failed.
     """
     check_solver_args(solver, time_limit, mip_gap)
     _check_budget(budget)

@@ -133,8 +133,10 @@ class Allocation:
     Attributes
     ----------
     status
-        ``"optimal"`` (search finished within ``mip_gap``) or ``"feasible"``
-        (stopped by the time limit; ``gap`` is the true relative gap).
+        ``"optimal"`` only when the solver finished its search and proved the plan
+        within a relative gap of 1e-4 (``gap <= 1e-4``); ``"feasible"`` when the
+        search stopped earlier, at ``time_limit`` or at a ``mip_gap`` looser than
+        1e-4, with ``gap`` the true relative gap.
     objective, best_bound, gap, seconds, solver
         Need-weighted coverage score (maximised; see :class:`Rules`), the solver's
         proven upper bound, ``|best_bound - objective| / |objective|``, solve

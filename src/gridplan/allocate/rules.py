@@ -17,7 +17,6 @@ Default figures are *illustrative* (our assumptions, not an official standard).
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridplan.allocate._inputs import check_number
 from gridplan.errors import ConfigError
 
 __all__ = ["DEFAULT_NEEDS", "NeedRule", "Rules"]
@@ -129,25 +129,26 @@ class Rules:
             "travel_volunteer",
             "cost_weight",
         ):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise ConfigError(f"Rules.{name} must be a finite number >= 0, got {v!r}")
-        if self.open_cost_years <= 0:
-            raise ConfigError("Rules.open_cost_years must be > 0")
-        if not isinstance(self.default_max_grids, int) or self.default_max_grids < 1:
+            check_number(f"Rules.{name}", getattr(self, name), minimum=0, allow_none=False)
+        check_number("Rules.open_cost_years", self.open_cost_years, minimum=0, above_minimum=True)
+        if (
+            not isinstance(self.default_max_grids, (int, np.integer))
+            or isinstance(self.default_max_grids, bool)
+            or self.default_max_grids < 1
+        ):
             raise ConfigError("Rules.default_max_grids must be an integer >= 1")
         for skill, rule in self.needs.items():
             if not isinstance(rule, NeedRule):
                 raise ConfigError(f"Rules.needs[{skill!r}] must be a NeedRule, got {rule!r}")
-            if min(rule.visits_per_month, rule.hours_per_visit) < 0:
-                raise ConfigError(f"Rules.needs[{skill!r}] has a negative rate")
+            for rate in ("visits_per_month", "hours_per_visit"):
+                name = f"Rules.needs[{skill!r}].{rate}"
+                check_number(name, getattr(rule, rate), minimum=0, allow_none=False)
         for label, mapping in (
             ("vulnerable_weights", self.vulnerable_weights),
             ("skill_weights", self.skill_weights),
         ):
             for k, v in mapping.items():
-                if not math.isfinite(v) or v < 0:
-                    raise ConfigError(f"Rules.{label}[{k!r}] must be >= 0, got {v!r}")
+                check_number(f"Rules.{label}[{k!r}]", v, minimum=0, allow_none=False)
 
     def replace(self, **changes: Any) -> Rules:
         """A copy with some fields changed (validated again)."""

@@ -9,9 +9,9 @@ import geopandas as gpd
 import pandas as pd
 
 from gridplan.allocate._solver import check_solver_args
-from gridplan.allocate.model import _check_budget, _Problem
+from gridplan.allocate.model import NoSolutionError, _check_budget, _Problem
 from gridplan.allocate.rules import Rules
-from gridplan.errors import ConfigError, InfeasibleError, SolverError
+from gridplan.errors import ConfigError, InfeasibleError
 
 __all__ = ["budget_sweep"]
 
@@ -40,7 +40,9 @@ def budget_sweep(
     ``workers_hired``, ``volunteers_selected``, ``seconds``,
     ``objective_per_10k`` (objective gained per extra 10,000 since the next
     smaller solved budget) and, for infeasible budgets, ``smallest_budget``.
-    ``objective`` never decreases with the budget (up to ``mip_gap``).
+    ``objective`` never decreases with the budget (up to ``mip_gap``). Other
+    solver failures (a crashed solver, a plan that fails our check) raise
+    :class:`~gridplan.errors.SolverError`.
 
     >>> from gridplan.allocate.model import _doctest_layers
     >>> grids, sites, workers = _doctest_layers()
@@ -70,7 +72,7 @@ def budget_sweep(
                 }
             )
             continue
-        except SolverError:  # time limit hit before any plan: keep the other budgets
+        except NoSolutionError:  # time limit hit before any plan: keep the other budgets
             rows.append({"budget": b, "status": "no solution"})
             continue
         row: dict[str, Any] = {
