@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridplan.crs import to_metric
 from gridplan.errors import (
     ColumnError,
     ConfigError,
@@ -149,17 +150,12 @@ def check_crs(
     Returns the (possibly projected) grids and the other layers. An empty layer
     counts as not given (logged), so an empty volunteers file plans without volunteers.
     """
-    from gridplan.territory._crs import to_metric
-
     if grids.crs is None:
         raise CRSError(
             "grids have no CRS; set one with grids.set_crs(...) (EPSG:4326 for "
             "longitude/latitude, or the projected CRS of the coordinates)"
         )
-    try:
-        grids, note = to_metric(grids)
-    except CRSError as exc:
-        raise CRSError(str(exc).replace("the units", "the grids")) from None
+    grids, note = to_metric(grids, what="grids")
     if note:
         log.info("gridplan: grids %s for distances in metres", note)
     out: dict[str, gpd.GeoDataFrame | None] = {}

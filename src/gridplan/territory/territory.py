@@ -16,11 +16,11 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
+from gridplan.crs import to_metric
 from gridplan.errors import ConfigError, GeometryError, InputError, IslandError
 from gridplan.errors import format_rows as _rows
 from gridplan.io.files import read_layer
 from gridplan.territory import _validate
-from gridplan.territory._crs import to_metric
 from gridplan.territory.contiguity import connect_islands, contiguity_graph
 
 __all__ = ["Territory"]

@@ -1,4 +1,13 @@
-"""Choose and apply a metric CRS, so areas and distances are in metres."""
+"""Choose and apply a metric CRS, so areas and distances are in metres.
+
+Shared by :class:`~gridplan.Territory` (units) and :func:`~gridplan.allocate` (grids).
+
+>>> import geopandas as gpd, shapely
+>>> gdf = gpd.GeoDataFrame(geometry=[shapely.box(121.5, 31.2, 121.51, 31.21)], crs="EPSG:4326")
+>>> metric, note = to_metric(gdf)
+>>> metric.crs.to_epsg(), note.startswith("projected from EPSG:4326")
+(32651, True)
+"""
 
 from __future__ import annotations
 
@@ -33,14 +42,14 @@ def _is_metric(crs: CRS) -> bool:
     return units <= {"metre", "meter", "m"}
 
 
-def _check_coordinates(gdf: gpd.GeoDataFrame) -> None:
+def _check_coordinates(gdf: gpd.GeoDataFrame, what: str) -> None:
     """Catch data whose coordinates contradict its CRS (the commonest CRS mistake)."""
     minx, miny, maxx, maxy = gdf.total_bounds
     name = gdf.crs.to_string()
     degrees_ok = max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90
     if gdf.crs.is_geographic and not degrees_ok:
         raise CRSError(
-            f"the units declare {name} (degrees) but their coordinates reach "
+            f"the {what} declare {name} (degrees) but their coordinates reach "
             f"x {minx:,.0f}..{maxx:,.0f}, y {miny:,.0f}..{maxy:,.0f}, which are not degrees. "
             "The file's CRS is wrong: declare the projected CRS the coordinates are in, e.g. "
             "gdf.set_crs('EPSG:4547', allow_override=True)."
@@ -50,7 +59,7 @@ def _check_coordinates(gdf: gpd.GeoDataFrame) -> None:
     tiny = maxx - minx < 2 and maxy - miny < 2
     if _is_metric(gdf.crs) and degrees_ok and tiny:
         warnings.warn(
-            f"the units declare {name} (metres) but span under 2 m at coordinates that fit "
+            f"the {what} declare {name} (metres) but span under 2 m at coordinates that fit "
             "longitude/latitude. If they are degrees, declare EPSG:4326 instead.",
             UserWarning,
             stacklevel=4,
@@ -58,29 +67,30 @@ def _check_coordinates(gdf: gpd.GeoDataFrame) -> None:
 
 
 def to_metric(
-    gdf: gpd.GeoDataFrame, crs: Any = None, metric_crs: Any = None
+    gdf: gpd.GeoDataFrame, crs: Any = None, metric_crs: Any = None, what: str = "units"
 ) -> tuple[gpd.GeoDataFrame, str | None]:
     """Return ``gdf`` in a metric CRS and a note saying what was done (or None).
 
     ``crs`` declares the CRS of data that carries none; ``metric_crs`` forces the
     target. Geographic data (degrees) and projected data in feet are projected
-    to the local UTM zone chosen from the data's extent.
+    to the local UTM zone chosen from the data's extent. ``what`` names the
+    layer in error messages.
     """
     if gdf.crs is None:
         if crs is None:
             raise CRSError(
-                "the units have no coordinate reference system (CRS). Pass crs=..., e.g. "
+                f"the {what} have no coordinate reference system (CRS). Pass crs=..., e.g. "
                 "crs='EPSG:4326' for longitude/latitude or the EPSG code of your projected "
                 "data, or set it with gdf.set_crs(...)."
             )
         gdf = gdf.set_crs(_parse(crs, "crs"))
     elif crs is not None and _parse(crs, "crs") != gdf.crs:
         raise CRSError(
-            f"the units already declare CRS {gdf.crs.to_string()} but crs={crs!r} was passed. "
+            f"the {what} already declare CRS {gdf.crs.to_string()} but crs={crs!r} was passed. "
             "crs= only declares a missing CRS; to change it use metric_crs=... or "
             "gdf.to_crs(...) first."
         )
-    _check_coordinates(gdf)
+    _check_coordinates(gdf, what)
     source = gdf.crs
     if metric_crs is not None:
         target = _parse(metric_crs, "metric_crs")
@@ -96,7 +106,7 @@ def to_metric(
             target = gdf.estimate_utm_crs()
         except RuntimeError as exc:
             raise CRSError(
-                f"no UTM zone fits the units in {source.to_string()} ({exc}); pass "
+                f"no UTM zone fits the {what} in {source.to_string()} ({exc}); pass "
                 "metric_crs=... with the projected CRS to use."
             ) from None
     if target == source:
