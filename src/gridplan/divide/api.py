@@ -223,6 +223,11 @@ def divide(
         ``False``, return the best plan and list the violations in
         ``plan.metrics["violations"]``.
 
+    Grid codes are ``G01``, ``G02``... (``G001``... with more than 99
+    grids), or ``<parent>-01``... when nested, numbered in reading order
+    (rows north to south, west to east within a row); locked grids keep
+    their codes and the others take the free numbers.
+
     Examples
     --------
     >>> import geopandas as gpd, shapely
