@@ -6,7 +6,7 @@
    HiGHS with one thread. Seconds are end to end (model build + solve + reading
    the answer) from the same shortest-path matrix; best of ``--repeat`` runs.
 2. The synthetic 1,000-grid / 300-site / 1,000-worker / 3,000-volunteer scenario
-   (``gridplan.allocate.synthetic.make_scenario``, seed 42, budget 1.3 × the
+   (``gridplan.allocation.synthetic.make_scenario``, seed 42, budget 1.3 × the
    computed minimum) solved to a 1 % gap.
 3. The demo scenario: the sample district (``gridplan.datasets.load_sample``)
    divided as ``gridplan demo`` does (about 300 households per grid), budget
@@ -47,8 +47,8 @@ def _best_of(repeat: int, fn: Any) -> tuple[float, Any]:
 def bench_pmedian(repeat: int) -> list[dict[str, Any]]:
     import pulp
 
-    from gridplan.allocate.locate import p_median
-    from gridplan.allocate.orlib import read_orlib_pmed
+    from gridplan.allocation.locate import p_median
+    from gridplan.allocation.orlib import read_orlib_pmed
 
     try:
         from spopt.locate import PMedian
@@ -85,8 +85,8 @@ def bench_pmedian(repeat: int) -> list[dict[str, Any]]:
 
 
 def bench_synthetic(n_grids: int, gap: float) -> dict[str, Any]:
-    from gridplan.allocate import allocate, minimum_budget
-    from gridplan.allocate.synthetic import make_scenario
+    from gridplan.allocation import allocate, minimum_budget
+    from gridplan.allocation.synthetic import make_scenario
 
     sc = make_scenario(n_grids, int(0.3 * n_grids), n_grids, 3 * n_grids, seed=42)
     t = time.perf_counter()
@@ -123,7 +123,7 @@ def bench_sample() -> list[dict[str, Any]]:
         from gridplan.datasets import load_sample
     except ImportError:  # pragma: no cover
         return []
-    from gridplan.allocate import Rules, allocate, minimum_budget
+    from gridplan.allocation import Rules, allocate, minimum_budget
 
     s = load_sample()
     try:  # the demo's grids: divide the district as `gridplan demo` does

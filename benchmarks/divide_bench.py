@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from divide_methods import METHODS, Case, timed
 from divide_synth import voronoi_blocks
 from gridplan import Territory
-from gridplan.divide import divide
+from gridplan.division import divide
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"

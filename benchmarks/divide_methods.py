@@ -2,7 +2,7 @@
 
 All methods see the same graph (unit positions 0..n-1 in ``territory.units``
 order), the same integer loads and the same number of grids; their plans are
-scored by the same code (:mod:`gridplan.divide.metrics`).
+scored by the same code (:mod:`gridplan.division.metrics`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from gridplan.divide import divide
-from gridplan.divide._graph import Adjacency
-from gridplan.divide.metrics import summarise
-from gridplan.divide.plan import _Arrays
+from gridplan.division import divide
+from gridplan.division._graph import Adjacency
+from gridplan.division.metrics import summarise
+from gridplan.division.plan import _Arrays
 
 
 class Timeout(Exception):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from gridplan.allocate import (
+from gridplan.allocation import (
     Allocation,
     NeedRule,
     Rules,
@@ -18,7 +18,7 @@ from gridplan.allocate import (
     budget_sweep,
     minimum_budget,
 )
-from gridplan.allocate.synthetic import make_scenario
+from gridplan.allocation.synthetic import make_scenario
 from gridplan.errors import (
     ColumnError,
     ConfigError,

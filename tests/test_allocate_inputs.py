@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridplan.allocate import (
+from gridplan.allocation import (
     Rules,
     _solver,
     allocate,
@@ -17,8 +17,8 @@ from gridplan.allocate import (
     minimum_budget,
     model,
 )
-from gridplan.allocate._solver import Model, SolveResult
-from gridplan.allocate.synthetic import make_scenario
+from gridplan.allocation._solver import Model, SolveResult
+from gridplan.allocation.synthetic import make_scenario
 from gridplan.errors import (
     ColumnError,
     ConfigError,

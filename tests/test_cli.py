@@ -168,7 +168,7 @@ def test_same_input_and_seed_give_identical_files(tmp_path):
 
 
 def scenario_files(tmp_path: Path) -> dict[str, Path]:
-    from gridplan.allocate.synthetic import make_scenario
+    from gridplan.allocation.synthetic import make_scenario
 
     paths = {}
     for name, layer in make_scenario(n_grids=16, n_sites=6, n_workers=20, n_volunteers=40).items():
@@ -179,7 +179,7 @@ def scenario_files(tmp_path: Path) -> dict[str, Path]:
 
 def test_allocate_writes_outputs_that_round_trip(tmp_path):
     from gridplan import Allocation
-    from gridplan.allocate import minimum_budget
+    from gridplan.allocation import minimum_budget
 
     files = scenario_files(tmp_path)
     out = tmp_path / "alloc"
@@ -236,7 +236,7 @@ def test_coordinates_contradicting_the_crs_exit_2(tmp_path):
 
 def test_divide_then_allocate_on_its_grids(tmp_path):
     """The README's two-step flow: allocate reads the grids.geojson that divide wrote."""
-    from gridplan.allocate.synthetic import make_scenario
+    from gridplan.allocation.synthetic import make_scenario
 
     units = lattice(tmp_path, n=8)
     res = gridplan("divide", str(units), "--population", "pop", "--households", "hh",

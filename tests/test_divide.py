@@ -17,8 +17,8 @@ import pytest
 import shapely
 
 from gridplan import Territory
-from gridplan.divide import GridPlan, divide
-from gridplan.divide.codes import reading_order
+from gridplan.division import GridPlan, divide
+from gridplan.division.codes import reading_order
 from gridplan.errors import ConfigError, InfeasibleError, IslandError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -306,7 +306,7 @@ def test_determinism_and_hash_seed_independence(terr):
         f"sys.path.insert(0, {str(REPO / 'tests')!r})\n"
         "from test_divide import blocks\n"
         "from gridplan import Territory\n"
-        "from gridplan.divide import divide\n"
+        "from gridplan.division import divide\n"
         "t = Territory(blocks(), population='pop', households='hh', id='bid',\n"
         "              parent='community', demand=['elderly'])\n"
         "s = divide(t, n_grids=5, seed=11).to_geojson()\n"

@@ -1,4 +1,4 @@
-"""The array core of gridplan.divide: contiguity check, seeding, balance, codes."""
+"""The array core of gridplan.division: contiguity check, seeding, balance, codes."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gridplan.divide._graph import Adjacency, lattice
-from gridplan.divide._solve import Problem, largest_remainder, solve
-from gridplan.divide.codes import assign_codes, format_code, reading_order
-from gridplan.divide.metrics import contiguous_grids, cut_stats, grid_stats
-from gridplan.divide.refine import Engine
+from gridplan.division._graph import Adjacency, lattice
+from gridplan.division._solve import Problem, largest_remainder, solve
+from gridplan.division.codes import assign_codes, format_code, reading_order
+from gridplan.division.metrics import contiguous_grids, cut_stats, grid_stats
+from gridplan.division.refine import Engine
 
 
 def check_partition(adj: Adjacency, labels: np.ndarray, k: int) -> None:

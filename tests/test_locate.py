@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridplan.allocate.locate import max_covering, p_median, set_covering
-from gridplan.allocate.orlib import read_orlib_pmed
+from gridplan.allocation.locate import max_covering, p_median, set_covering
+from gridplan.allocation.orlib import read_orlib_pmed
 from gridplan.errors import ConfigError, DataValueError, InfeasibleError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -238,7 +238,7 @@ def test_allocation_reports(alloc):
 
 
 def test_budget_curve_reads_budget_sweep_columns():
-    # Column names of gridplan.allocate.budget_sweep.
+    # Column names of gridplan.allocation.budget_sweep.
     sweep = pd.DataFrame(
         {
             "budget": [1e6, 2e6, 3e6],

@@ -11,8 +11,8 @@ graph) → :func:`divide` (balanced contiguous grids, a :class:`GridPlan`) →
 """
 
 from gridplan import datasets, locate, maps, plots
-from gridplan.allocate import Allocation, NeedRule, Rules, allocate, budget_sweep, minimum_budget
-from gridplan.divide import GridPlan, divide
+from gridplan.allocation import Allocation, NeedRule, Rules, allocate, budget_sweep, minimum_budget
+from gridplan.division import GridPlan, divide
 from gridplan.errors import (
     ColumnError,
     ConfigError,

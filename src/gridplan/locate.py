@@ -1,6 +1,6 @@
 """Classic location models as building blocks: ``gridplan.locate.p_median`` and friends.
 
-They live in :mod:`gridplan.allocate.locate`; this module is the short public path.
+They live in :mod:`gridplan.allocation.locate`; this module is the short public path.
 
 >>> import numpy as np
 >>> from gridplan.locate import p_median
@@ -8,5 +8,5 @@ They live in :mod:`gridplan.allocate.locate`; this module is the short public pa
 4.0
 """
 
-from gridplan.allocate.locate import *  # noqa: F403
-from gridplan.allocate.locate import __all__  # noqa: F401
+from gridplan.allocation.locate import *  # noqa: F403
+from gridplan.allocation.locate import __all__  # noqa: F401

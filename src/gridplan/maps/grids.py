@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridplan.divide.codes import short_labels
+from gridplan.division.codes import short_labels
 from gridplan.errors import ColumnError
 from gridplan.maps._elements import HtmlControl, TextLabels
 from gridplan.maps._escape import fmt_value

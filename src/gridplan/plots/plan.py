@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridplan.divide.codes import short_labels
+from gridplan.division.codes import short_labels
 from gridplan.errors import ColumnError, GeometryError, InputError
 from gridplan.plots._mpl import require_matplotlib, with_fonts
 

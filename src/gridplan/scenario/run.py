@@ -70,8 +70,8 @@ def run_scenario(
     ``layers`` supplies in-memory layers (``units``, ``sites``, ``workers``,
     ``volunteers``) instead of the files named in ``cfg``; the demo uses it.
     """
-    from gridplan.allocate import allocate
-    from gridplan.divide import divide
+    from gridplan.allocation import allocate
+    from gridplan.division import divide
 
     step = progress or (lambda _msg: None)
     layers = dict(layers or {})
@@ -147,7 +147,7 @@ def run_allocation(
 
     ``settings`` are :func:`gridplan.allocate` keywords (budget, solver, ...).
     """
-    from gridplan.allocate import allocate
+    from gridplan.allocation import allocate
 
     step = progress or (lambda _msg: None)
     step("reading inputs")

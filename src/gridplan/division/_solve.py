@@ -2,10 +2,10 @@
 
 Groups are the parents grids must nest in (one group without nesting). The
 working adjacency must have no edge between groups and each group must be
-connected; :func:`gridplan.divide.api.divide` prepares it that way.
+connected; :func:`gridplan.division.api.divide` prepares it that way.
 
 >>> import numpy as np
->>> from gridplan.divide._graph import lattice
+>>> from gridplan.division._graph import lattice
 >>> adj, x, y = lattice(10, 10)
 >>> p = Problem(adj, np.ones(100), np.ones(100), x, y, np.zeros(100, dtype=int), [4])
 >>> r = solve(p)
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gridplan.divide._graph import Adjacency
-from gridplan.divide.refine import Engine
-from gridplan.divide.seed import bisect, side_components
+from gridplan.division._graph import Adjacency
+from gridplan.division.refine import Engine
+from gridplan.division.seed import bisect, side_components
 
 __all__ = ["Problem", "Result", "effort", "largest_remainder", "solve"]
 

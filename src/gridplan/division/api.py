@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridplan.divide._solve import Problem, largest_remainder, solve
-from gridplan.divide.codes import assign_codes
-from gridplan.divide.plan import GridPlan, _Arrays
+from gridplan.division._solve import Problem, largest_remainder, solve
+from gridplan.division.codes import assign_codes
+from gridplan.division.plan import GridPlan, _Arrays
 from gridplan.errors import (
     ConfigError,
     DataValueError,
@@ -232,7 +232,7 @@ def divide(
     --------
     >>> import geopandas as gpd, shapely
     >>> from gridplan import Territory
-    >>> from gridplan.divide import divide
+    >>> from gridplan.division import divide
     >>> cells = [shapely.box(x, y, x + 100, y + 100) for y in range(0, 600, 100)
     ...          for x in range(0, 600, 100)]
     >>> gdf = gpd.GeoDataFrame({"pop": [10] * 36, "hh": [4] * 36}, geometry=cells,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridplan.allocate.rules import Rules
+from gridplan.allocation.rules import Rules
 
 __all__ = ["SCHEMA_VERSION", "Allocation"]
 
@@ -268,7 +268,7 @@ class Allocation:
         """JSON-ready dict (``json.dumps`` works); geometries as WKT, CRS as WKT.
 
         >>> import json
-        >>> from gridplan.allocate.model import _doctest_layers, allocate
+        >>> from gridplan.allocation.model import _doctest_layers, allocate
         >>> a = allocate(*_doctest_layers(), budget=2100)
         >>> Allocation.from_dict(json.loads(json.dumps(a.to_dict()))) == a
         True

@@ -1,6 +1,6 @@
 """Shared MILP layer: build a model as sparse arrays, solve it, report an honest status.
 
-Every model in :mod:`gridplan.allocate` is assembled here as numpy blocks (variables
+Every model in :mod:`gridplan.allocation` is assembled here as numpy blocks (variables
 in blocks, constraints as COO triplets) rather than one Python object per
 coefficient, which is where most of the time goes in object-per-term modellers.
 
@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from gridplan.allocate._inputs import check_number
+from gridplan.allocation._inputs import check_number
 from gridplan.errors import ConfigError, SolverError
 
 __all__ = ["DEFAULT_GAP", "SOLVERS", "Model", "SolveResult", "check_solver_args", "solve"]

@@ -4,7 +4,7 @@ The planning question: *with this yearly budget, which service points do we
 open, which paid grid worker (网格员) leads which grid, and which volunteers serve
 which grid, so that the most people, weighted by need, are served?*
 
-Decisions and rules (the full list of weights is in :class:`~gridplan.allocate.rules.Rules`):
+Decisions and rules (the full list of weights is in :class:`~gridplan.allocation.rules.Rules`):
 
 * sites: ``open`` (existing sites stay open); an open site serves households of
   grids whose representative point is within its ``radius_m``, up to its
@@ -49,11 +49,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridplan.allocate import _inputs as inp
-from gridplan.allocate._inputs import check_number
-from gridplan.allocate._solver import Model, check_solver_args, solve
-from gridplan.allocate.result import Allocation
-from gridplan.allocate.rules import DEFAULT_NEEDS, Rules
+from gridplan.allocation import _inputs as inp
+from gridplan.allocation._inputs import check_number
+from gridplan.allocation._solver import Model, check_solver_args, solve
+from gridplan.allocation.result import Allocation
+from gridplan.allocation.rules import DEFAULT_NEEDS, Rules
 from gridplan.errors import ConfigError, InfeasibleError, SolverError, format_rows
 
 __all__ = ["allocate", "minimum_budget"]
@@ -92,7 +92,7 @@ class _Problem:
         if rules is None:
             rules = Rules()
         if not isinstance(rules, Rules):
-            raise ConfigError(f"rules must be a gridplan.allocate.Rules, got {type(rules)}")
+            raise ConfigError(f"rules must be a gridplan.allocation.Rules, got {type(rules)}")
         self.rules = rules
         g, layers = inp.check_crs(
             inp.grid_frame(grids), {"sites": sites, "workers": workers, "volunteers": volunteers}
@@ -609,7 +609,7 @@ def allocate(
     budget
         Yearly budget in the cost columns' unit; None means unlimited.
     rules
-        :class:`~gridplan.allocate.rules.Rules` (needs, worker rules, weights).
+        :class:`~gridplan.allocation.rules.Rules` (needs, worker rules, weights).
     solver, time_limit, mip_gap
         ``"highs"`` or ``"cbc"``; seconds; relative gap to stop at (default 1e-4).
         The status is ``"optimal"`` only when the plan is proven within 1e-4; a

@@ -3,7 +3,7 @@
 Everything the allocation model assumes about needs and priorities lives in one
 frozen dataclass, :class:`Rules`, so a city can state its own practice:
 
->>> from gridplan.allocate.rules import NeedRule, Rules
+>>> from gridplan.allocation.rules import NeedRule, Rules
 >>> r = Rules()
 >>> r.needs["elderly_care"]
 NeedRule(column='elderly_alone', visits_per_month=4.0, hours_per_visit=1.0)
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridplan.allocate._inputs import check_number
+from gridplan.allocation._inputs import check_number
 from gridplan.errors import ConfigError
 
 __all__ = ["DEFAULT_NEEDS", "NeedRule", "Rules"]

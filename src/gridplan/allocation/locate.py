@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridplan.allocate._inputs import check_number
-from gridplan.allocate._solver import Model, SolveResult, check_solver_args, relative_gap, solve
+from gridplan.allocation._inputs import check_number
+from gridplan.allocation._solver import Model, SolveResult, check_solver_args, relative_gap, solve
 from gridplan.errors import ConfigError, DataValueError, InfeasibleError, format_rows
 
 __all__ = [
@@ -187,7 +187,7 @@ def distance_matrix(demand: Any, sites: Any) -> pd.DataFrame:
     >>> distance_matrix(d, s).round(1).to_dict()
     {'s1': {'g1': 3.0}}
     """
-    from gridplan.allocate._inputs import point_coords
+    from gridplan.allocation._inputs import point_coords
 
     a = point_coords(demand.geometry if hasattr(demand, "geometry") else demand)
     b = point_coords(sites.geometry if hasattr(sites, "geometry") else sites)

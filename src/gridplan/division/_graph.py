@@ -1,6 +1,6 @@
 """Plain arrays the algorithms work on: CSR adjacency with shared boundary lengths.
 
-Everything in :mod:`gridplan.divide` below the API works on integer unit
+Everything in :mod:`gridplan.division` below the API works on integer unit
 positions ``0..n-1`` and numpy arrays, never on ids or GeoDataFrames, so the
 core is fast, testable on hand-made lattices and free of hash-order effects.
 

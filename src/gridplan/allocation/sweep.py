@@ -8,9 +8,9 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gridplan.allocate._solver import check_solver_args
-from gridplan.allocate.model import NoSolutionError, _check_budget, _Problem
-from gridplan.allocate.rules import Rules
+from gridplan.allocation._solver import check_solver_args
+from gridplan.allocation.model import NoSolutionError, _check_budget, _Problem
+from gridplan.allocation.rules import Rules
 from gridplan.errors import ConfigError, InfeasibleError
 
 __all__ = ["budget_sweep"]
@@ -29,7 +29,7 @@ def budget_sweep(
     *,
     distances: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Solve :func:`~gridplan.allocate.allocate` for each budget; one row per budget.
+    """Solve :func:`~gridplan.allocation.allocate` for each budget; one row per budget.
 
     The model is built once and only the budget changes between solves.
     Columns: ``budget``, ``status`` ("optimal", "feasible", "infeasible" or "no
@@ -44,7 +44,7 @@ def budget_sweep(
     solver failures (a crashed solver, a plan that fails our check) raise
     :class:`~gridplan.errors.SolverError`.
 
-    >>> from gridplan.allocate.model import _doctest_layers
+    >>> from gridplan.allocation.model import _doctest_layers
     >>> grids, sites, workers = _doctest_layers()
     >>> df = budget_sweep(grids, sites, workers, budgets=[500, 1100, 2100])
     >>> df["status"].tolist(), df["total_cost"].tolist()[1:]

@@ -5,7 +5,7 @@ the boundary shared inside the grid. That is exact for a clean coverage
 (what :class:`~gridplan.Territory` measures) and costs no polygon union.
 
 >>> import numpy as np
->>> from gridplan.divide._graph import lattice
+>>> from gridplan.division._graph import lattice
 >>> adj, x, y = lattice(2, 1)
 >>> s = grid_stats(adj, np.array([0, 0]), 1, np.ones(2), np.ones(2), np.full(2, 4.0))
 >>> s["perimeter"].tolist(), round(float(s["polsby_popper"][0]), 4)
@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from gridplan.divide._graph import Adjacency
+from gridplan.division._graph import Adjacency
 
 __all__ = ["contiguous_grids", "cut_stats", "grid_neighbour_pairs", "grid_stats", "summarise"]
 

@@ -4,14 +4,14 @@ Public entry points (the lead re-exports them from :mod:`gridplan`):
 
 * :func:`allocate` → :class:`Allocation`; :func:`budget_sweep`; :func:`minimum_budget`;
 * :class:`Rules`, :class:`NeedRule` (needs, worker rules, objective weights);
-* :mod:`gridplan.allocate.locate`: ``p_median``, ``max_covering``, ``set_covering``.
+* :mod:`gridplan.allocation.locate`: ``p_median``, ``max_covering``, ``set_covering``.
 """
 
-from gridplan.allocate import locate
-from gridplan.allocate.model import allocate, minimum_budget
-from gridplan.allocate.result import Allocation
-from gridplan.allocate.rules import NeedRule, Rules
-from gridplan.allocate.sweep import budget_sweep
+from gridplan.allocation import locate
+from gridplan.allocation.model import allocate, minimum_budget
+from gridplan.allocation.result import Allocation
+from gridplan.allocation.rules import NeedRule, Rules
+from gridplan.allocation.sweep import budget_sweep
 
 __all__ = [
     "Allocation",

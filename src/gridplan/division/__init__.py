@@ -7,7 +7,7 @@ are pure array code that the API wires to a :class:`~gridplan.Territory`:
 ``codes`` (stable hierarchical codes), ``metrics`` (quality measures).
 """
 
-from gridplan.divide.api import divide
-from gridplan.divide.plan import SCHEMA_VERSION, GridPlan
+from gridplan.division.api import divide
+from gridplan.division.plan import SCHEMA_VERSION, GridPlan
 
 __all__ = ["SCHEMA_VERSION", "GridPlan", "divide"]

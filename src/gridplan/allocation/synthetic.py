@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
-from gridplan.allocate.rules import DEFAULT_NEEDS
+from gridplan.allocation.rules import DEFAULT_NEEDS
 
 __all__ = ["make_scenario"]
 

@@ -17,7 +17,7 @@ Contiguity is an invariant: a move is made only when the donor stays
 connected (the receiver is adjacent by construction), so a contiguous start
 stays contiguous.
 
->>> from gridplan.divide._graph import lattice
+>>> from gridplan.division._graph import lattice
 >>> adj, x, y = lattice(4, 1)
 >>> nb, ln = adj.neighbour_lists()
 >>> e = Engine(nb, ln, weight=[1.0] * 4, area=[1.0] * 4, part=[0, 0, 0, 1],

@@ -9,14 +9,14 @@ total. That gives compact, near-balanced halves; then
    twice (A's strays to B, then B's strays to A). Inside a connected piece
    this always leaves both sides connected: after the first pass A is one
    component, and every stray of B touches only A.
-2. *balance*: boundary moves (see :class:`~gridplan.divide.refine.Engine`)
+2. *balance*: boundary moves (see :class:`~gridplan.division.refine.Engine`)
    bring each side within a slack of its share that shrinks with the number
    of grids below it, so the errors of successive levels stay well inside
    the tolerance.
 
 >>> import numpy as np
->>> from gridplan.divide._graph import lattice
->>> from gridplan.divide.refine import Engine
+>>> from gridplan.division._graph import lattice
+>>> from gridplan.division.refine import Engine
 >>> adj, x, y = lattice(6, 4)
 >>> nb, ln = adj.neighbour_lists()
 >>> e = Engine(nb, ln, [1.0] * 24, [1.0] * 24, [0] * 24, [6.0] * 4, [6.0] * 4, [6.0] * 4)
@@ -34,8 +34,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from gridplan.divide._graph import Adjacency
-from gridplan.divide.refine import Engine
+from gridplan.division._graph import Adjacency
+from gridplan.division.refine import Engine
 
 __all__ = ["bisect", "side_components"]
 

@@ -1,4 +1,4 @@
-"""``GridPlan``: the result of :func:`~gridplan.divide.divide` - assignment, grids, metrics.
+"""``GridPlan``: the result of :func:`~gridplan.division.divide` - assignment, grids, metrics.
 
 A plan is defined by its territory, its assignment (unit id -> grid code)
 and its parameters; everything else (grid totals, targets, deviations,
@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridplan.divide._graph import Adjacency
-from gridplan.divide.metrics import contiguous_grids, grid_neighbour_pairs, grid_stats, summarise
+from gridplan.division._graph import Adjacency
+from gridplan.division.metrics import contiguous_grids, grid_neighbour_pairs, grid_stats, summarise
 from gridplan.errors import ConfigError, InputError
 from gridplan.io.atomic import write_text
 
@@ -84,7 +84,7 @@ class GridPlan:
     assignment
         ``pandas.Series`` unit id -> grid code (index as ``territory.units``).
     params
-        The parameters of :func:`~gridplan.divide.divide` (JSON-ready).
+        The parameters of :func:`~gridplan.division.divide` (JSON-ready).
     metrics
         ``max_abs_deviation``, ``n_outside_tolerance``, ``contiguous``,
         ``cut_edges``, ``boundary_length`` (m), ``mean_polsby_popper``,
@@ -97,7 +97,7 @@ class GridPlan:
     --------
     >>> import geopandas as gpd, shapely
     >>> from gridplan import Territory
-    >>> from gridplan.divide import divide
+    >>> from gridplan.division import divide
     >>> cells = [shapely.box(x, 0, x + 100, 100) for x in range(0, 400, 100)]
     >>> t = Territory(gpd.GeoDataFrame({"pop": [5, 5, 5, 5]}, geometry=cells,
     ...                                crs="EPSG:32650"), population="pop")
