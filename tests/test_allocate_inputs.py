@@ -275,3 +275,19 @@ def test_population_stands_in_for_missing_households(caplog: pytest.LogCaptureFi
     assert a.coverage["households_served"].sum() == pytest.approx(300)
     with pytest.raises(ColumnError, match=r"'households' column.*'population'"):
         allocate(L["grids"].drop(columns="households"), L["sites"])
+
+
+def test_result_does_not_depend_on_integer_width_of_inputs() -> None:
+    # File readers return int32 where the same data in memory is int64; the JSON must match.
+    wide = _layers()
+    narrow = {k: v.copy() for k, v in wide.items()}
+    for layer in narrow.values():
+        for col in layer.columns:
+            if layer[col].dtype == "int64":
+                layer[col] = layer[col].astype("int32")
+    a = allocate(**wide, budget=3000, rules=RULES)
+    b = allocate(**narrow, budget=3000, rules=RULES)
+    strip = ("seconds", "build_seconds")
+    assert {k: v for k, v in a.to_dict().items() if k not in strip} == {
+        k: v for k, v in b.to_dict().items() if k not in strip
+    }

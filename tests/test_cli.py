@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -259,3 +260,43 @@ def test_divide_then_allocate_on_its_grids(tmp_path):
     assert sorted(data["coverage"]["index"]) == sorted(grids["grid"])
     written = {p.name for p in (tmp_path / "a").iterdir()}
     assert {"sites.csv", "worker_assignment.csv", "coverage.csv"} <= written
+
+
+def test_demo_and_shipped_scenario_give_the_same_files(tmp_path):
+    """`gridplan demo` (what `make demo` runs) equals `gridplan run sample_data/scenario.toml`."""
+    from gridplan import Allocation, GridPlan, Territory
+    from gridplan.scenario import load_scenario
+
+    demo, run = tmp_path / "demo", tmp_path / "run"
+    res = gridplan("demo", "--out", str(demo))
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""  # no progress bar when stderr is not a terminal
+    from gridplan.scenario.run import OUTPUT_FILES
+
+    assert f"wrote {len(OUTPUT_FILES)} file(s)" in res.stdout  # every documented output
+    res = gridplan("run", str(REPO / "sample_data" / "scenario.toml"), "--out", str(run))
+    assert res.returncode == 0, res.stderr
+    names = sorted(p.name for p in demo.iterdir())
+    assert names == sorted(p.name for p in run.iterdir())
+    for name in names:
+        if name != "timings.json":
+            assert (demo / name).read_bytes() == (run / name).read_bytes(), name
+
+    metrics = json.loads((demo / "metrics.json").read_text())
+    assert metrics["n_outside_tolerance"] == 0 and metrics["contiguous"] is True
+    cfg = load_scenario(REPO / "sample_data" / "scenario.toml")
+    u = cfg["units"]
+    territory = Territory.from_file(u["path"], population=u["population"],
+                                    households=u["households"], id=u["id"], parent=u["parent"],
+                                    demand=u["demand"])  # fmt: skip
+    from_units = GridPlan.from_file(demo / "plan.geojson", territory)
+    assert from_units == GridPlan.from_file(demo / "grids.geojson", territory)
+    assert from_units.grids["households"].sum() == territory.totals["households"]
+
+    data = json.loads((demo / "allocation.json").read_text(encoding="utf-8"))
+    assert data["schema_version"] == 1 and data["cost"]["total"] <= 9_000_000
+    again = Allocation.from_dict(data).to_dict()
+    assert {k: v for k, v in again.items() if k not in ("seconds", "build_seconds")} == data
+    html = (demo / "map.html").read_text(encoding="utf-8")
+    assert '<meta charset="utf-8">' in html.lower() or "charset=utf-8" in html.lower()
+    assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", html)

@@ -176,8 +176,19 @@ def check_crs(
 
 
 def _checked_index(gdf: pd.DataFrame, name: str, what: str, label: str) -> pd.DataFrame:
-    """Ids as str, none repeated; no missing or empty geometry (named by id)."""
+    """Ids as str, none repeated; no missing or empty geometry (named by id).
+
+    Numeric columns are widened to int64/float64: file readers pick narrower types
+    (GeoJSON integers come back as int32), and results must not depend on how a
+    layer was read.
+    """
     gdf.index = pd.Index([str(i) for i in gdf.index], name=name, dtype=object)
+    for col in gdf.columns:
+        dtype = gdf[col].dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype.itemsize < 8:
+            gdf[col] = gdf[col].astype("int64")
+        elif isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8:
+            gdf[col] = gdf[col].astype("float64")
     dup = gdf.index[gdf.index.duplicated()].unique()
     if len(dup):
         raise IdError(f"{what} have repeated {label}: {format_rows(dup)}", rows=list(dup))
