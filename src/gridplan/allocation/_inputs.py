@@ -82,15 +82,16 @@ def check_number(
     """
     if value is None and allow_none:
         return None
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    v = float(value) if ok else math.nan
     ok = (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, (bool, np.bool_))
-        and math.isfinite(value)
-        and (minimum is None or (value > minimum if above_minimum else value >= minimum))
-        and (maximum is None or (value < maximum if below_maximum else value <= maximum))
+        ok
+        and math.isfinite(v)
+        and (minimum is None or (v > minimum if above_minimum else v >= minimum))
+        and (maximum is None or (v < maximum if below_maximum else v <= maximum))
     )
     if ok:
-        return float(value)
+        return v
     want = ["a finite number"]
     if minimum is not None:
         want.append(f"{'>' if above_minimum else '>='} {minimum:g}")

@@ -535,9 +535,10 @@ def _solve_cbc(model: Model, time_limit: float | None, gap: float) -> SolveResul
         parts = line.replace("**", " ").split()
         if len(parts) >= 3 and parts[1].startswith("C"):
             x[int(parts[1][1:])] = float(parts[2])
-    x, why = _checked_point(model, np.clip(x, model.lb, model.ub))
-    if x is None:
+    point, why = _checked_point(model, np.clip(x, model.lb, model.ub))
+    if point is None:
         return _rejected("cbc", first.strip(), why, seconds)
+    x = point
     objective = float(model.cost @ x) + model.offset
     # CBC stops on the gap tolerance with "Optimal solution found"; a time stop says "Stopped".
     finished = head.startswith("optimal") and "stopped" not in result

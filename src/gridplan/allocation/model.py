@@ -273,7 +273,8 @@ class _Problem:
         """
         wp, wg = self.x.owner, self.x.grid
         m.add_rows(len(self.grids), wg, x, 1.0, lo=1.0 if lead else 0.0, hi=1.0)
-        everyone = np.ones(len(self.workers), dtype=bool)
+        assert self.workers is not None  # only called when workers were given
+        everyone = np.ones(len(self.workers), dtype=np.bool_)
         _capacity_rows(m, everyone, wp, x, h, np.ones(len(wp)), self.max_grids)
         multi = self.max_grids[wp] > 1
         if strong and multi.any():

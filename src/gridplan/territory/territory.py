@@ -87,6 +87,19 @@ class Territory:
     (355.0, 4)
     """
 
+    units: gpd.GeoDataFrame
+    graph: nx.Graph
+    population_col: str
+    households_col: str | None
+    parent_col: str | None
+    demand_cols: list[str]
+    contiguity: Contiguity
+    snap: float
+    crs_note: str | None
+    repaired: list[Hashable]
+    bridges: list[tuple[Hashable, Hashable, float]]
+    split_parents: list[Hashable]
+
     def __init__(
         self,
         gdf: gpd.GeoDataFrame,
@@ -145,7 +158,7 @@ class Territory:
         if crs_note:
             log.info("gridplan: %s", crs_note)
 
-        self.units: gpd.GeoDataFrame = units
+        self.units = units
         self.population_col = population
         self.households_col = households
         self.parent_col = parent
@@ -153,12 +166,10 @@ class Territory:
         self.contiguity = contiguity
         self.snap = float(snap)
         self.crs_note = crs_note
-        self.repaired: list[Hashable] = repaired
-        self.graph: nx.Graph = contiguity_graph(
-            units.geometry.array, units.index, kind=contiguity, snap=snap
-        )
-        self.bridges: list[tuple[Hashable, Hashable, float]] = []
-        self.split_parents: list[Hashable] = []
+        self.repaired = repaired
+        self.graph = contiguity_graph(units.geometry.array, units.index, kind=contiguity, snap=snap)
+        self.bridges = []
+        self.split_parents = []
         self._handle_islands(islands)
 
     # -- construction helpers -------------------------------------------------------------
