@@ -112,9 +112,12 @@ def _group_seed(
     target = float(p.weight[units].sum()) / len(labels)
     free_labels = [g for g in labels if g not in set(locked_labels)]
     if locked_labels:
+        locked = p.locked
+        if locked is None:  # pragma: no cover - locked labels come from p.locked
+            raise ValueError("locked labels given without Problem.locked")
         for u in units.tolist():
-            if p.locked[u] >= 0:
-                e.assign(u, int(p.locked[u]))
+            if locked[u] >= 0:
+                e.assign(u, int(locked[u]))
         # Grow partial locked grids towards the target, breadth first, so they
         # are not left starving when the free part is split around them.
         for g in locked_labels:
@@ -317,5 +320,7 @@ def solve(p: Problem) -> Result:
             best = res
         if deadline is not None and time.perf_counter() > deadline:
             break
+    if best is None:
+        raise ValueError(f"attempts={attempts}: solve needs at least one attempt")
     labels, targets, grid_group, viol, moves, _ = best
     return Result(labels, targets, grid_group, float(viol), tries, moves)

@@ -140,7 +140,7 @@ class Engine:
         self.A = [0.0] * k
         self.P = [0.0] * k
         self.size = [0] * k
-        self.members = [set() for _ in range(k)]
+        self.members: list[set[int]] = [set() for _ in range(k)]
         self.ver = [0] * k  # bumped on every change: lets failed pair re-splits be skipped
         self._failed: dict[tuple[int, int, str], tuple[int, int, int]] = {}
         w, a, per, nbrs, lens = self.w, self.a, self.per, self.nbrs, self.lens
@@ -593,7 +593,7 @@ class Engine:
             for ang in phase + np.arange(6) * np.pi / 6:
                 order = np.argsort(xs * np.cos(ang) + ys * np.sin(ang), kind="stable")
                 cum = np.cumsum(warr[order])
-                cuts = set()
+                cuts: set[int] = set()
                 for goal in goals:
                     at = int(np.searchsorted(cum, goal))
                     cuts.update(range(max(1, at), min(n, at + 2)))
