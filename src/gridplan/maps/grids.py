@@ -88,6 +88,7 @@ def explore_grids(
     percent: bool | None = None,
     fill_opacity: float = 0.6,
     name: str = "Grids",
+    parent_label: str = "Community",
 ) -> folium.Map:
     """Draw grids coloured by ``column`` on an interactive Leaflet map.
 
@@ -96,6 +97,8 @@ def explore_grids(
     Optional layers: ``units`` (outlined, hidden at first; tooltips give unit
     and grid), ``parents`` (community boundaries with their names) and
     ``streets`` (tooltip: ``name``). All text from the data is HTML-escaped.
+    ``parent_label`` names the grids' ``parent`` column and the parents
+    layer (``GridPlan.explore`` passes its nesting column, e.g. "Street").
 
     ``tiles`` is ``None`` (plain background, works offline), ``"osm"``,
     ``"amap"``/``"gaode"`` (GCJ-02: the overlays are shifted to match) or
@@ -120,15 +123,24 @@ def explore_grids(
     bounds = shown.total_bounds
     m = new_map(bounds, provider)
 
+    fields = [(c, parent_label if c == "parent" else label, how) for c, label, how in _FIELDS]
     add_grid_layer(
-        m, grids, shown, column, kind=kind, percent=percent, fill_opacity=fill_opacity, name=name
+        m,
+        grids,
+        shown,
+        column,
+        kind=kind,
+        percent=percent,
+        fill_opacity=fill_opacity,
+        name=name,
+        fields=fields,
     )
     if units is not None:
         _add_units(m, units, unit_column, gcj)
     if streets is not None:
         _add_streets(m, streets, gcj)
     if parents is not None:
-        _add_parents(m, parents, parent_column, gcj, labels)
+        _add_parents(m, parents, parent_column, gcj, labels, parent_label)
     if labels:
         add_grid_labels(m, grids, gcj)
     return finish_map(m, bounds)
@@ -240,7 +252,12 @@ def _add_streets(m: folium.Map, streets: gpd.GeoDataFrame, gcj: bool) -> None:
 
 
 def _add_parents(
-    m: folium.Map, parents: gpd.GeoDataFrame, column: str | None, gcj: bool, labels: bool
+    m: folium.Map,
+    parents: gpd.GeoDataFrame,
+    column: str | None,
+    gcj: bool,
+    labels: bool,
+    label: str = "Community",
 ) -> None:
     parents = require_gdf(parents, "parents")
     if column is None:
@@ -252,7 +269,7 @@ def _add_parents(
     shown = to_display(parents, gcj02=gcj)
     geojson_layer(
         shown,
-        "Communities",
+        f"{label} boundaries",
         style=lambda _i: {"color": "#222222", "weight": 3, "fill": False, "opacity": 0.9},
         interactive=False,  # boundaries must not steal the grids' tooltips
         className="gp-parent",
@@ -264,4 +281,4 @@ def _add_parents(
             gcj02=gcj,
         )
         rows = [(p.y, p.x, fmt_value(n)) for n, p in zip(names, pts.geometry, strict=True)]
-        TextLabels(rows, name="Community names", css_class="gp-label gp-label-parent").add_to(m)
+        TextLabels(rows, name=f"{label} names", css_class="gp-label gp-label-parent").add_to(m)

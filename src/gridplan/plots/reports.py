@@ -95,12 +95,15 @@ def _add_total(table: pd.DataFrame, summable: list[str]) -> pd.DataFrame:
     return out.reindex(columns=table.columns)
 
 
-def plan_report(grids: pd.DataFrame, totals: bool = False) -> pd.DataFrame:
+def plan_report(
+    grids: pd.DataFrame, totals: bool = False, parent_label: str = "Community"
+) -> pd.DataFrame:
     """One row per grid: community, units, demand, target, deviation (%), area (ha), …
 
     Other numeric columns (further demand totals such as elderly people living
     alone) are included with readable headings. ``totals=True`` appends a
-    "Total" row for the additive columns.
+    "Total" row for the additive columns. ``parent_label`` heads the
+    ``parent`` column (``GridPlan.report`` passes its nesting column).
 
     >>> import pandas as pd
     >>> g = pd.DataFrame({"households": [300, 320], "deviation": [-0.0323, 0.0323],
@@ -120,7 +123,8 @@ def plan_report(grids: pd.DataFrame, totals: bool = False) -> pd.DataFrame:
         and pd.api.types.is_numeric_dtype(grids[c])
         and not pd.api.types.is_bool_dtype(grids[c])
     ]
-    table, summable = _table(grids, _PLAN + extra + _PLAN_TAIL)
+    head = [(c, parent_label if c == "parent" else h, how) for c, h, how in _PLAN]
+    table, summable = _table(grids, head + extra + _PLAN_TAIL)
     table.index = table.index.rename("Grid")
     if totals:
         table = _add_total(table, summable)
