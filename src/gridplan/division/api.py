@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from gridplan.division._solve import Problem, largest_remainder, solve
-from gridplan.division.codes import assign_codes
-from gridplan.division.plan import GridPlan, _Arrays
+from gridplan.division.codes import assign_codes, parent_code
+from gridplan.division.plan import GridPlan, _Arrays, check_summed_columns
 from gridplan.errors import (
     ConfigError,
     DataValueError,
@@ -26,6 +26,17 @@ from gridplan.errors import (
 __all__ = ["divide"]
 
 log = logging.getLogger("gridplan")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _as_real(value: Any) -> float | None:
+    """``value`` as a float when it is a real number (not a bool), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
 
 
 def _check_params(
@@ -43,38 +54,28 @@ def _check_params(
             f"(the target size); got n_grids={n_grids!r}, "
             f"households_per_grid={households_per_grid!r}."
         )
-    if n_grids is not None and (
-        isinstance(n_grids, bool) or not isinstance(n_grids, numbers.Integral) or n_grids < 1
-    ):
+    if n_grids is not None and not (_is_int(n_grids) and int(n_grids) >= 1):
         raise ConfigError(f"n_grids={n_grids!r}: give a whole number of grids, 1 or more.")
-    if households_per_grid is not None and not (
-        isinstance(households_per_grid, numbers.Real)
-        and not isinstance(households_per_grid, bool)
-        and math.isfinite(households_per_grid)
-        and households_per_grid > 0
+    if households_per_grid is not None:
+        size = _as_real(households_per_grid)
+        if size is None or not (math.isfinite(size) and size > 0):
+            raise ConfigError(
+                f"households_per_grid={households_per_grid!r}: give a positive number, e.g. 300."
+            )
+    for name, value in (
+        ("tolerance", tolerance),
+        ("area_weight", area_weight),
+        ("compactness", compactness),
     ):
-        raise ConfigError(
-            f"households_per_grid={households_per_grid!r}: give a positive number, e.g. 300."
-        )
-    for name, value, hi in (
-        ("tolerance", tolerance, math.inf),
-        ("area_weight", area_weight, math.inf),
-        ("compactness", compactness, math.inf),
-    ):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not (0 <= value <= hi)
-            or math.isnan(value)
-        ):
-            rng = "between 0 and 1, e.g. 0.05 for ±5 %" if hi == 1.0 else "0 or more"
-            raise ConfigError(f"{name}={value!r}: give a number {rng}.")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        real = _as_real(value)
+        if real is None or math.isnan(real) or real < 0:
+            raise ConfigError(f"{name}={value!r}: give a number 0 or more.")
+    if not (_is_int(seed) and int(seed) >= 0):
         raise ConfigError(f"seed={seed!r}: give a non-negative whole number.")
-    if time_limit is not None and not (
-        isinstance(time_limit, numbers.Real) and not isinstance(time_limit, bool) and time_limit > 0
-    ):
-        raise ConfigError(f"time_limit={time_limit!r}: give seconds (> 0) or None.")
+    if time_limit is not None:
+        limit = _as_real(time_limit)
+        if limit is None or not limit > 0:
+            raise ConfigError(f"time_limit={time_limit!r}: give seconds (> 0) or None.")
 
 
 def _allocate(
@@ -83,17 +84,42 @@ def _allocate(
     n_grids: int | None,
     per_grid: float | None,
     names: list[Hashable],
+    balance_column: str,
 ) -> np.ndarray:
-    """Grids per parent: proportional to load (largest remainder), or round(load / size)."""
+    """Grids per parent: proportional to load (largest remainder), or round(load / size).
+
+    A parent without load gets one grid. With ``n_grids`` and no load at all,
+    the grids cannot be shared out by load: :class:`InfeasibleError` rather
+    than fewer grids than asked.
+    """
     if per_grid is not None:
         m = np.maximum(1, np.floor(loads / per_grid + 0.5)).astype(np.int64)
     else:
+        if n_grids is None:  # pragma: no cover - _check_params asks for one of the two
+            raise ConfigError("give n_grids or households_per_grid.")
         if n_grids < len(loads):
             raise ConfigError(
                 f"n_grids={n_grids} but there are {len(loads)} parents and every parent needs "
                 f"a grid of its own; ask for at least {len(loads)} grids."
             )
         empty = loads <= 0
+        if empty.all() and n_grids > len(loads):
+            nested = names != [None]
+            where = f"every unit of parent(s) {format_rows(names)}" if nested else "every unit"
+            raise InfeasibleError(
+                f"the balance column {balance_column!r} is 0 for {where}, so there is "
+                f"nothing to share among n_grids={n_grids} grids (grids are balanced on "
+                f"load, and a parent without load gets one grid). Balance on a column with "
+                f"values (e.g. balance='population'), check the column, or ask for "
+                f"n_grids={len(loads)}.",
+                details={
+                    "reason": "no load to balance",
+                    "balance_column": balance_column,
+                    "parents": [_plain(b) for b in names] if nested else [],
+                    "grids": int(n_grids),
+                    "smallest_tolerance": None,
+                },
+            )
         quotas = np.zeros(len(loads))
         rest = n_grids - int(empty.sum())
         if loads.sum() > 0:
@@ -105,6 +131,8 @@ def _allocate(
         if surplus > 0:  # only possible when minimums crowd out; take from the largest
             for gi in np.argsort(-m, kind="stable")[:surplus]:
                 m[gi] -= 1
+        if int(m.sum()) != n_grids:  # pragma: no cover - guarded above
+            raise RuntimeError(f"gridplan: {int(m.sum())} grids shared out, {n_grids} asked")
     too_many = np.flatnonzero(m > counts)
     if len(too_many):
         bad = [names[i] for i in too_many]
@@ -120,6 +148,47 @@ def _allocate(
             },
         )
     return m
+
+
+def _check_locked_prefix(
+    uid: Hashable, code: str, gi: int, pcodes: list[str | None], names: list[Hashable]
+) -> None:
+    """A locked code of a nested plan reads as a grid of its unit's parent.
+
+    It starts with ``<parent code>-``, and with no longer parent code: a unit
+    of parent ``A`` cannot be locked to ``B-01`` (nor to ``A-B-01`` when
+    ``A-B`` is a parent too), or its grid would share a code, or a parent,
+    with grids of another parent.
+    """
+    mine = str(pcodes[gi])
+    owners = [str(c) for c in pcodes if code.startswith(f"{c}-")]
+    owner = max(owners, key=len, default=None)
+    if owner == mine:
+        return
+    reads = f"reads as a grid of parent {owner!r}" if owner else "has no parent prefix"
+    raise ConfigError(
+        f"locked[{uid!r}]={code!r} {reads}, but unit {uid!r} is in parent {names[gi]!r}; "
+        f"codes of nested grids are '<parent>-<number>', so lock it to a code starting "
+        f"with {mine + '-'!r} (e.g. {mine + '-01'!r}) or unlock it."
+    )
+
+
+def _name_locked_pieces(
+    plan: GridPlan, broken: list[dict[str, Any]], is_locked: np.ndarray, work: Any
+) -> None:
+    """Add ``locked_units`` (one list per piece) to grids whose locked units lie apart."""
+    labels = plan._labels
+    _, comp = work.components(labels)
+    code_index = {str(c): i for i, c in enumerate(plan._codes)}
+    ids = plan.assignment.index
+    for v in broken:
+        g = code_index[v["grid"]]
+        mine = np.flatnonzero((labels == g) & is_locked)
+        pieces: dict[int, list[Any]] = {}
+        for u in mine.tolist():
+            pieces.setdefault(int(comp[u]), []).append(_plain(ids[u]))
+        if len(pieces) > 1:
+            v["locked_units"] = list(pieces.values())
 
 
 def _plain(v: Any) -> Any:
@@ -206,9 +275,16 @@ def divide(
         Parent column (e.g. ``"community"``): grids never straddle parents;
         each parent gets grids in proportion to its load (largest remainder,
         at least one each) and codes ``<parent>-01``, ``<parent>-02``...
+        The parent's code is its value as text, whole floats without ``.0``
+        (``410727001001.0`` gives ``410727001001-01``); values that read the
+        same (``1`` and ``"1"``) raise :class:`~gridplan.errors.DataValueError`.
     locked
         Mapping unit id -> grid code: those units stay in those grids and
         the grids keep their codes (pass ``plan.assignment`` to re-plan).
+        When nesting, a locked code starts with its units' parent code and
+        a dash (``<parent>-...``). The units locked to one code should be
+        connected (or joinable within tolerance): otherwise the grid cannot
+        be contiguous, and the error names the grid and its units.
     seed
         Seed of every random choice; same input and seed give the same plan.
     time_limit
@@ -222,6 +298,14 @@ def divide(
         :class:`~gridplan.errors.InfeasibleError` (default) or, with
         ``False``, return the best plan and list the violations in
         ``plan.metrics["violations"]``.
+
+    With ``n_grids`` more than the parents (one grid without nesting) and a
+    ``balance`` column that is 0 everywhere, there is no load to share the
+    grids by: :class:`~gridplan.errors.InfeasibleError` (also with
+    ``strict=False``), never fewer grids than asked. A single parent without
+    load among loaded ones gets one grid. Demand or balance columns named
+    like a column of ``plan.grids`` (``n_units``, ``target``...) raise
+    :class:`~gridplan.errors.ColumnError`: rename them.
 
     Grid codes are ``G01``, ``G02``... (``G001``... with more than 99
     grids), or ``<parent>-01``... when nested, numbered in reading order
@@ -256,6 +340,7 @@ def divide(
         raise ConfigError(f"balance={balance!r}: give 'households', 'population' or a column.")
     units = territory.units
     bcol = territory.column(balance)
+    check_summed_columns(territory, bcol)
     weight = units[bcol].to_numpy(dtype=float)
     if not np.all(np.isfinite(weight)) or (weight < 0).any():
         bad = units.index[~np.isfinite(weight) | (weight < 0)]
@@ -273,11 +358,27 @@ def divide(
         if units[within].isna().any():
             bad = units.index[units[within].isna()]
             raise ConfigError(f"within={within!r} is empty for units {format_rows(bad)}.")
-        names = sorted(units[within].unique().tolist(), key=str)
+        names = sorted(units[within].unique().tolist(), key=parent_code)
+        pcodes: list[str | None] = [parent_code(v) for v in names]
+        same = pd.Series(names).groupby(pcodes, sort=True).agg(list)
+        clash = same[same.map(len) > 1]
+        if len(clash):
+            shown = "; ".join(
+                f"{' and '.join(repr(_plain(v)) for v in vs)} "
+                f"{'both' if len(vs) == 2 else 'all'} read {code!r}"
+                for code, vs in clash.items()
+            )
+            rows = units.index[units[within].isin([v for vs in clash for v in vs])]
+            raise DataValueError(
+                f"within={within!r}: parent values {shown}, so their grids would get the same "
+                "codes; give every parent a distinct value (e.g. make the column all text).",
+                rows=list(rows),
+            )
         code_of = {v: i for i, v in enumerate(names)}
         group = units[within].map(code_of).to_numpy(dtype=np.int64)
     else:
         names = [None]
+        pcodes = [None]
         group = np.zeros(len(units), dtype=np.int64)
 
     arrays = _Arrays.from_territory(territory)
@@ -301,7 +402,7 @@ def divide(
 
     loads = np.bincount(group, weights=weight, minlength=len(names))
     counts = np.bincount(group, minlength=len(names))
-    m = _allocate(loads, counts, n_grids, households_per_grid, names)
+    m = _allocate(loads, counts, n_grids, households_per_grid, names, bcol)
     offsets = np.concatenate(([0], np.cumsum(m)[:-1]))
 
     # Locked units: codes -> labels inside their parent's label range.
@@ -336,6 +437,9 @@ def divide(
             if code not in codes_g:
                 codes_g[code] = -1
             lock_arr[u] = -2 - gi  # placeholder, resolved below
+        if within is not None:
+            for uid, code in items:
+                _check_locked_prefix(uid, code, int(group[int(pos_of[uid])]), pcodes, names)
         for gi, codes_g in per_group.items():
             if len(codes_g) > m[gi]:
                 raise ConfigError(
@@ -397,7 +501,10 @@ def divide(
         cx = np.bincount(res.labels, weights=arrays.x * arrays.area, minlength=k) / ar
         cy = np.bincount(res.labels, weights=arrays.y * arrays.area, minlength=k) / ar
     cx, cy = np.nan_to_num(cx), np.nan_to_num(cy)
-    codes = assign_codes(res.grid_group, cx, cy, ar, names, fixed)
+    codes = assign_codes(res.grid_group, cx, cy, ar, pcodes, fixed)
+    if len(set(codes)) != k:  # pragma: no cover - assign_codes and the lock checks prevent it
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        raise RuntimeError(f"gridplan: grid codes {dup} were given to several grids")
     assignment = pd.Series(
         np.asarray(codes, dtype=object)[res.labels], index=ids.copy(), name="grid"
     )
@@ -420,7 +527,34 @@ def divide(
     )
     if reasons and smallest > tolerance:
         plan.metrics["violations"] = reasons + plan.metrics["violations"]
-    if strict and (plan.metrics["n_outside_tolerance"] or not plan.metrics["contiguous"]):
+    broken = [v for v in plan.metrics["violations"] if v["reason"] == "not contiguous"]
+    if broken and fixed:
+        _name_locked_pieces(plan, broken, lock_arr >= 0, work)
+    if strict and broken:
+        by_locks = [v for v in broken if "locked_units" in v]
+        causes = "; ".join(
+            f"grid {v['grid']!r}: its locked units "
+            + " | ".join(format_rows(piece) for piece in v["locked_units"])
+            + " could not be joined into one piece"
+            for v in by_locks
+        )
+        raise InfeasibleError(
+            f"no plan with contiguous grids was found: {len(broken)} grid(s) "
+            f"{format_rows([v['grid'] for v in broken])} are in several pieces"
+            + (
+                f" ({causes}). Lock a connected set of units for each grid, or unlock "
+                "some of them; pass strict=False to see this plan."
+                if by_locks
+                else ". Raise tolerance, give more time_limit, or pass strict=False for this plan."
+            ),
+            details={
+                "smallest_tolerance": max(smallest, 0.0),
+                "tolerance": tolerance,
+                "not_contiguous": broken,
+                "violations": plan.metrics["violations"],
+            },
+        )
+    if strict and plan.metrics["n_outside_tolerance"]:
         raise InfeasibleError(
             f"no plan within tolerance={tolerance:g} was found: the best plan has "
             f"{plan.metrics['n_outside_tolerance']} grid(s) outside it (largest deviation "

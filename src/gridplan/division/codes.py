@@ -24,7 +24,24 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-__all__ = ["assign_codes", "format_code", "reading_order", "short_labels"]
+__all__ = ["assign_codes", "format_code", "parent_code", "reading_order", "short_labels"]
+
+
+def parent_code(value: Hashable) -> str:
+    """The text a parent value gives grid codes: whole floats without ``.0``.
+
+    A parent column read as floats (``410727001001.0``) names the same parent
+    as the integer; NumPy scalars read as their Python values.
+
+    >>> parent_code(410727001001.0), parent_code(1.5), parent_code("A"), parent_code(7)
+    ('410727001001', '1.5', 'A', '7')
+    """
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, str):
+        value = item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def format_code(parent: Hashable | None, seq: int, width: int = 2) -> str:
@@ -49,8 +66,14 @@ def assign_codes(
     group_codes: Sequence[Hashable | None],
     fixed: dict[int, str] | None = None,
 ) -> list[str]:
-    """Code of each grid; ``fixed`` maps grid index -> code to keep (locked grids)."""
+    """Code of each grid; ``fixed`` maps grid index -> code to keep (locked grids).
+
+    ``group_codes`` are the parents' codes as text (see :func:`parent_code`),
+    or ``[None]`` without nesting. A locked code is never given to another
+    grid, whichever parent that grid is in.
+    """
     fixed = dict(fixed or {})
+    locked_codes = set(fixed.values())  # kept, so never given to another grid of any parent
     codes = [""] * len(grid_group)
     for gi, pcode in enumerate(group_codes):
         grids = np.flatnonzero(grid_group == gi)
@@ -65,7 +88,7 @@ def assign_codes(
                 codes[g] = fixed[g]
                 continue
             seq += 1
-            while seq in used or format_code(pcode, seq, width) in taken:
+            while seq in used or format_code(pcode, seq, width) in locked_codes:
                 seq += 1
             codes[g] = format_code(pcode, seq, width)
     return codes

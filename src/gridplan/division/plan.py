@@ -34,7 +34,7 @@ import shapely
 
 from gridplan.division._graph import Adjacency
 from gridplan.division.metrics import contiguous_grids, grid_neighbour_pairs, grid_stats, summarise
-from gridplan.errors import ConfigError, InputError
+from gridplan.errors import ColumnError, ConfigError, InputError, format_rows
 from gridplan.io.atomic import write_text
 
 __all__ = ["SCHEMA_VERSION", "GridPlan"]
@@ -63,6 +63,39 @@ class _Arrays:
             perimeter=np.asarray(shapely.length(np.asarray(geoms)), dtype=float),
             x=shapely.get_x(cent),
             y=shapely.get_y(cent),
+        )
+
+
+#: Columns of ``GridPlan.grids`` that gridplan computes (``grid`` is the index).
+GRID_COLUMNS = (
+    "grid",
+    "parent",
+    "n_units",
+    "population",
+    "households",
+    "target",
+    "deviation",
+    "area_m2",
+    "polsby_popper",
+    "neighbours",
+    "geometry",
+)
+
+#: Parameters a plan needs to derive its tables (the rest are kept as given).
+_REQUIRED_PARAMS = ("balance", "balance_column", "tolerance", "seed")
+
+
+def check_summed_columns(territory: Any, balance_column: str) -> None:
+    """Refuse demand or balance columns whose sums would overwrite a computed grid column."""
+    own = (territory.population_col, getattr(territory, "households_col", None))
+    summed = [*getattr(territory, "demand_cols", []), balance_column]
+    clash = [c for c in dict.fromkeys(summed) if c not in own and c in GRID_COLUMNS]
+    if clash:
+        raise ColumnError(
+            f"column(s) {', '.join(map(repr, clash))} of the units would be summed per grid "
+            f"into a column of the same name that gridplan computes ({', '.join(GRID_COLUMNS)}); "
+            "rename it in the units (e.g. gdf.rename(columns={"
+            f"{clash[0]!r}: {clash[0] + '_sum'!r}}})) and build the Territory again."
         )
 
 
@@ -118,6 +151,27 @@ class GridPlan:
         _arrays: _Arrays | None = None,
     ) -> None:
         units = territory.units
+        if not isinstance(assignment, pd.Series):
+            raise InputError(
+                f"assignment must be a pandas Series unit id -> grid code, "
+                f"not {type(assignment).__name__}."
+            )
+        if not isinstance(params, dict):
+            raise InputError(f"params must be a dict (plan.params), not {type(params).__name__}.")
+        missing_params = [k for k in _REQUIRED_PARAMS if k not in params]
+        if missing_params:
+            raise InputError(
+                f"params lack {', '.join(map(repr, missing_params))}; pass the params of "
+                "the plan (plan.params)."
+            )
+        for key in ("balance_column", "within"):
+            col = params.get(key)
+            if col is not None and col not in units.columns:
+                raise InputError(
+                    f"params[{key!r}] is {col!r}, which is not a column of the territory's "
+                    "units; the plan belongs to another territory."
+                )
+        check_summed_columns(territory, params["balance_column"])
         if len(assignment) != len(units) or not assignment.index.equals(units.index):
             try:
                 assignment = assignment.reindex(units.index)
@@ -130,6 +184,14 @@ class GridPlan:
                     "it belongs to another territory.",
                     rows=list(missing),
                 )
+        blank = assignment.isna().to_numpy() | (assignment.astype(str) == "").to_numpy()
+        if blank.any():
+            rows = list(assignment.index[blank])
+            raise InputError(
+                f"the assignment has no grid code (missing or empty) for {len(rows)} unit(s): "
+                f"{format_rows(rows)}; give every unit a grid code.",
+                rows=rows,
+            )
         self.territory = territory
         self.assignment = assignment.astype(object).rename("grid")
         self.assignment.index.name = units.index.name
@@ -192,7 +254,9 @@ class GridPlan:
         self._table = df
 
         tol = float(p["tolerance"])
-        m = summarise(arr.adj, labels, k, weight, arr.area, arr.perimeter, targets, tol)
+        m: dict[str, Any] = dict(
+            summarise(arr.adj, labels, k, weight, arr.area, arr.perimeter, targets, tol)
+        )
         mean = weight.sum() / k if k else 0.0
         m["max_abs_deviation_from_mean"] = (
             float(np.abs(st["load"] / mean - 1).max()) if mean > 0 else 0.0
@@ -277,9 +341,24 @@ class GridPlan:
 
     # -- display: maps and plots live in gridplan.maps and gridplan.plots -------------------
 
+    @property
+    def parent_label(self) -> str:
+        """How maps and reports name the parent: the nesting column, readable.
+
+        ``within="community"`` gives ``"Community"``, ``within="street_name"``
+        ``"Street name"``; ``"Parent"`` when the plan is not nested.
+        """
+        within = self.params.get("within")
+        if within is None:
+            return "Parent"
+        return str(within).replace("_", " ").strip().capitalize() or "Parent"
+
     def parent_boundaries(self) -> gpd.GeoDataFrame | None:
-        """The parent areas (e.g. communities) the grids nest in, dissolved from the units."""
-        col = self.territory.parent_col
+        """The parent areas the grids nest in (``params["within"]``), dissolved from the units.
+
+        ``None`` when the plan is not nested.
+        """
+        col = self.params.get("within")
         if col is None:
             return None
         units = self.territory.units
@@ -291,9 +370,11 @@ class GridPlan:
         """Interactive folium map of the grids coloured by ``column``.
 
         ``units=True`` adds the units layer (heavy on large territories);
-        ``parents`` draws the parent boundaries when the plan is nested. Other
-        keywords go to :func:`gridplan.maps.explore_grids` (``tiles``, ``streets``...).
-        Save it with :func:`gridplan.maps.save_html` to get an offline file.
+        ``parents`` draws the boundaries of the parents the plan nests in
+        (its ``within`` column; none when not nested), labelled with that
+        column's name. Other keywords go to :func:`gridplan.maps.explore_grids`
+        (``tiles``, ``streets``...). Save it with :func:`gridplan.maps.save_html`
+        to get an offline file.
 
         >>> m = plan.explore("households")  # doctest: +SKIP
         """
@@ -306,7 +387,8 @@ class GridPlan:
             boundaries = self.parent_boundaries()
             if boundaries is not None:
                 kwargs["parents"] = boundaries
-                kwargs.setdefault("parent_column", self.territory.parent_col)
+                kwargs.setdefault("parent_column", self.params["within"])
+        kwargs.setdefault("parent_label", self.parent_label)
         return explore_grids(self.grids, column, **kwargs)
 
     def plot(self, column: str = "deviation", ax: Any = None, **kwargs: Any) -> Any:
@@ -319,7 +401,7 @@ class GridPlan:
         """One readable row per grid, for reports (see :func:`gridplan.plots.plan_report`)."""
         from gridplan.plots import plan_report
 
-        return plan_report(self.grids, totals=totals)
+        return plan_report(self.grids, totals=totals, parent_label=self.parent_label)
 
     # -- files ----------------------------------------------------------------------------
 
@@ -400,17 +482,42 @@ class GridPlan:
             meta = data["gridplan"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InputError(f"{str(path)!r} is not a gridplan plan file: {exc}") from exc
+        if not isinstance(meta, dict):
+            raise InputError(f"{str(path)!r}: its 'gridplan' member is not an object.")
         if meta.get("schema_version") != SCHEMA_VERSION:
             raise InputError(
                 f"{str(path)!r} has schema_version {meta.get('schema_version')!r}; this "
                 f"gridplan reads version {SCHEMA_VERSION}."
             )
-        ids: list[Hashable] = meta["assignment"]["ids"]
-        assignment = pd.Series(meta["assignment"]["grids"], index=ids, dtype=object)
+        where = f"{str(path)!r}"
+        missing = [k for k in ("params", "assignment") if not isinstance(meta.get(k), dict)]
+        if missing:
+            raise InputError(
+                f"{where} has no {' or '.join(map(repr, missing))} in its 'gridplan' member; "
+                "it was not written by GridPlan.to_file (or was edited): write it again."
+            )
+        saved = meta["assignment"]
+        missing = [k for k in ("ids", "grids") if not isinstance(saved.get(k), list)]
+        missing += [f"params[{k!r}]" for k in _REQUIRED_PARAMS if k not in meta["params"]]
+        if missing:
+            raise InputError(
+                f"{where} lacks {', '.join(repr(k) if '[' not in k else k for k in missing)} "
+                "in its 'gridplan' member; write the plan again with GridPlan.to_file."
+            )
+        ids: list[Hashable] = saved["ids"]
+        if len(saved["grids"]) != len(ids):
+            raise InputError(
+                f"{where} has {len(ids)} unit ids but {len(saved['grids'])} grid codes in "
+                "'gridplan.assignment'; write the plan again with GridPlan.to_file."
+            )
+        assignment = pd.Series(saved["grids"], index=ids, dtype=object)
         units_index = territory.units.index
         if len(ids) != len(units_index) or not pd.Index(ids).isin(units_index).all():
             raise InputError(
                 f"{str(path)!r} assigns units that are not those of this territory "
                 f"({len(ids)} saved vs {len(units_index)} units)."
             )
-        return cls(territory, assignment, meta["params"])
+        try:
+            return cls(territory, assignment, meta["params"])
+        except InputError as exc:
+            raise type(exc)(f"{where}: {exc}", rows=exc.rows) from exc
