@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -231,12 +228,3 @@ def test_numbers_of_any_real_type_are_accepted():
     plan = divide(t, n_grids=np.int64(4), tolerance=np.float32(0.1), seed=np.uint8(1))
     assert plan.metrics["n_grids"] == 4
     assert divide(t, households_per_grid=np.float64(36.0)).metrics["n_grids"] == 4
-
-
-def test_division_package_type_checks():
-    mypy = Path(sys.executable).with_name("mypy")
-    if not mypy.exists():
-        pytest.skip("mypy is not installed")
-    src = Path(__file__).resolve().parents[1] / "src" / "gridplan" / "division"
-    out = subprocess.run([str(mypy), str(src)], capture_output=True, text=True, check=False)
-    assert out.returncode == 0, out.stdout

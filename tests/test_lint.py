@@ -1,4 +1,4 @@
-"""The code base stays ruff clean (ruff comes with the dev extra that `make test` installs)."""
+"""The code base stays ruff clean and type checks (the dev extra, which `make test` installs)."""
 
 from __future__ import annotations
 
@@ -13,17 +13,24 @@ REPO = Path(__file__).resolve().parents[1]
 PATHS = ["src", "tests", "benchmarks", "sample_data"]
 
 
-def _ruff() -> str:
-    exe = Path(sys.executable).with_name("ruff")
-    found = str(exe) if exe.exists() else shutil.which("ruff")
+def _tool(name: str) -> str:
+    exe = Path(sys.executable).with_name(name)
+    found = str(exe) if exe.exists() else shutil.which(name)
     if found is None:
-        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
+        pytest.skip(f"{name} is not installed (pip install -e '.[dev]')")
     return found
 
 
 @pytest.mark.parametrize("args", [["check"], ["format", "--check"]])
 def test_ruff(args):
     res = subprocess.run(
-        [_ruff(), *args, *PATHS], cwd=REPO, capture_output=True, text=True, timeout=120
+        [_tool("ruff"), *args, *PATHS], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_mypy_on_the_package():
+    res = subprocess.run(
+        [_tool("mypy"), "src/gridplan"], cwd=REPO, capture_output=True, text=True, timeout=600
     )
     assert res.returncode == 0, res.stdout + res.stderr
