@@ -16,19 +16,16 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridplan.errors import GeometryError, InputError
 from gridplan.maps._elements import add_css
 from gridplan.maps._escape import esc, fmt_value
 from gridplan.maps.tiles import ResolvedTiles, add_tiles
 
 __all__ = [
     "area_text",
-    "check_geoms",
     "finish_map",
     "geojson_layer",
     "new_map",
     "require_columns",
-    "require_gdf",
     "tip_html",
 ]
 
@@ -68,17 +65,6 @@ def finish_map(m: folium.Map, bounds: np.ndarray) -> folium.Map:
 
 def _round_coords(coords: np.ndarray) -> np.ndarray:
     return np.round(coords, _COORD_DECIMALS)
-
-
-def check_geoms(gdf: gpd.GeoDataFrame, what: str) -> None:
-    """Refuse missing or empty geometries with the offending rows named."""
-    bad = gdf.geometry.isna() | gdf.geometry.is_empty
-    if bad.any():
-        raise GeometryError(
-            f"{what} has {int(bad.sum())} missing or empty geometries; drop or fix them "
-            "before mapping",
-            rows=list(gdf.index[bad]),
-        )
 
 
 def geojson_layer(
@@ -172,13 +158,3 @@ def require_columns(gdf: Any, columns: Iterable[str], what: str) -> None:
             f"{what} lacks column(s) {', '.join(map(repr, missing))}; it has: "
             f"{', '.join(map(str, gdf.columns))}"
         )
-
-
-def require_gdf(obj: Any, what: str) -> gpd.GeoDataFrame:
-    """Check ``obj`` is a non-empty GeoDataFrame with a CRS."""
-    if not isinstance(obj, gpd.GeoDataFrame):
-        raise InputError(f"{what} must be a GeoDataFrame, got {type(obj).__name__}")
-    if len(obj) == 0:
-        raise InputError(f"{what} is empty: there is nothing to draw")
-    check_geoms(obj, what)
-    return obj

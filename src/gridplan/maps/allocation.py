@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString
 
-from gridplan.errors import InputError
+from gridplan._display import allocation_grids, allocation_part, names_by_id, require_frame
 from gridplan.maps._elements import HtmlControl
 from gridplan.maps._escape import esc, fmt_value
 from gridplan.maps._layers import (
@@ -26,7 +26,6 @@ from gridplan.maps._layers import (
     geojson_layer,
     new_map,
     require_columns,
-    require_gdf,
     tip_html,
 )
 from gridplan.maps.coords import to_display
@@ -53,17 +52,6 @@ _ALLOC_FIELDS: list[tuple[str, str, str]] = [
     ("hours_delivered", "Hours delivered", "number"),
     ("unmet_hours", "Unmet (h/month)", "number"),
 ]
-
-
-def _attr(obj: Any, name: str) -> Any:
-    value = getattr(obj, name, None)
-    return None if value is None or (hasattr(value, "__len__") and len(value) == 0) else value
-
-
-def _names(gdf: pd.DataFrame | None) -> dict[Any, str]:
-    if gdf is None or "name" not in gdf.columns:
-        return {}
-    return {i: str(n) for i, n in gdf["name"].items() if not pd.isna(n)}
 
 
 def _label(names: Mapping[Any, str], key: Any) -> str:
@@ -107,18 +95,7 @@ def explore_allocation(
     ...     geometry=[box(0, 0, 100, 100)], index=pd.Index(["G01"], name="grid"), crs=32651)
     >>> m = explore_allocation(SimpleNamespace(grids=g))
     """
-    grids = getattr(allocation, "grids", None)
-    if grids is None:
-        raise InputError(
-            f"explore_allocation needs an object with a 'grids' GeoDataFrame; "
-            f"{type(allocation).__name__} has none"
-        )
-    grids = require_gdf(grids, "allocation.grids")
-    coverage = _attr(allocation, "coverage")
-    if coverage is not None:
-        missing = [c for c in coverage.columns if c not in grids.columns]
-        if missing:
-            grids = grids.join(coverage[missing], how="left")
+    grids = allocation_grids(allocation)
     provider = resolve_tiles(tiles, tiles_key)
     gcj = provider is not None and provider.gcj02
     if column == "coverage" and "coverage" not in grids.columns:
@@ -126,10 +103,10 @@ def explore_allocation(
     if column is not None:
         require_columns(grids, [column], "allocation.grids")
 
-    sites = _attr(allocation, "sites")
-    workers = _attr(allocation, "workers")
-    volunteers = _attr(allocation, "volunteers")
-    site_names, worker_names = _names(sites), _names(workers)
+    sites = allocation_part(allocation, "sites")
+    workers = allocation_part(allocation, "workers")
+    volunteers = allocation_part(allocation, "volunteers")
+    site_names, worker_names = names_by_id(sites), names_by_id(workers)
 
     view = grids.copy()
     if "site_id" in view.columns:
@@ -148,14 +125,14 @@ def explore_allocation(
         gcj02=gcj,
     ).geometry
     if workers is not None:
-        workers = require_gdf(workers, "allocation.workers")
+        workers = require_frame(workers, "allocation.workers")
     if volunteers is not None:
-        volunteers = require_gdf(volunteers, "allocation.volunteers")
+        volunteers = require_frame(volunteers, "allocation.volunteers")
     # Drawing order = stacking order: links under points, so points keep their tooltips.
     if links and workers is not None:
         _add_links(
             m,
-            _attr(allocation, "worker_assignment"),
+            allocation_part(allocation, "worker_assignment"),
             "worker_id",
             workers,
             rep,
@@ -168,7 +145,7 @@ def explore_allocation(
     if links and volunteers is not None:
         _add_links(
             m,
-            _attr(allocation, "volunteer_assignment"),
+            allocation_part(allocation, "volunteer_assignment"),
             "volunteer_id",
             volunteers,
             rep,
@@ -179,7 +156,7 @@ def explore_allocation(
             _volunteer_link_rows,
         )
     if sites is not None:
-        _add_sites(m, require_gdf(sites, "allocation.sites"), gcj, radii, show_unselected)
+        _add_sites(m, require_frame(sites, "allocation.sites"), gcj, radii, show_unselected)
     if workers is not None:
         _add_people(m, workers, "hired", "Grid workers", WORKER, gcj, show_unselected, _worker_rows)
     if volunteers is not None:
@@ -248,7 +225,7 @@ def _add_sites(
     shown = to_display(sites, gcj02=gcj)
     opened = _flag(sites, "open").to_numpy()
     existing = _flag(sites, "existing", default=False).to_numpy()
-    names = _names(sites)
+    names = names_by_id(sites)
     tips = [
         tip_html(names.get(i, f"Site {i}"), _site_rows(i, r))
         for i, r in sites.drop(columns=sites.geometry.name).iterrows()
@@ -335,7 +312,7 @@ def _add_people(
     if not len(people):
         return
     shown = to_display(people, gcj02=gcj)
-    names = _names(people)
+    names = names_by_id(people)
     tips = [
         tip_html(names.get(i, str(i)), rows(i, r))
         for i, r in people.drop(columns=people.geometry.name).iterrows()
@@ -388,7 +365,7 @@ def _add_links(
     if assignment is None or id_col not in assignment.columns or "grid" not in assignment.columns:
         return
     homes = to_display(people, gcj02=gcj).geometry
-    names = _names(people)
+    names = names_by_id(people)
     lines, tips, skipped = [], [], []
     for _, a in assignment.iterrows():
         pid, grid = a[id_col], a["grid"]

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gridplan._display import require_frame
 from gridplan.division.codes import short_labels
 from gridplan.errors import ColumnError
 from gridplan.maps._elements import HtmlControl, TextLabels
@@ -20,7 +21,6 @@ from gridplan.maps._layers import (
     geojson_layer,
     new_map,
     require_columns,
-    require_gdf,
     tip_html,
 )
 from gridplan.maps.colors import color_scale
@@ -114,7 +114,7 @@ def explore_grids(
     >>> type(m).__name__
     'Map'
     """
-    grids = require_gdf(grids, "grids")
+    grids = require_frame(grids, "grids")
     if column is not None:
         require_columns(grids, [column], "grids")
     provider = resolve_tiles(tiles, tiles_key)
@@ -208,7 +208,7 @@ def _guess_column(gdf: gpd.GeoDataFrame, candidates: Sequence[str]) -> str | Non
 
 
 def _add_units(m: folium.Map, units: gpd.GeoDataFrame, unit_column: str | None, gcj: bool) -> None:
-    units = require_gdf(units, "units")
+    units = require_frame(units, "units")
     if unit_column is None:
         unit_column = _guess_column(units, ["grid", "grid_code", "grid_id"])
     elif unit_column not in units.columns:
@@ -236,7 +236,7 @@ def _add_units(m: folium.Map, units: gpd.GeoDataFrame, unit_column: str | None, 
 
 
 def _add_streets(m: folium.Map, streets: gpd.GeoDataFrame, gcj: bool) -> None:
-    streets = require_gdf(streets, "streets")
+    streets = require_frame(streets, "streets")
     shown = to_display(streets, gcj02=gcj)
     names = streets["name"] if "name" in streets.columns else pd.Series([None] * len(streets))
     tips = [
@@ -259,7 +259,7 @@ def _add_parents(
     labels: bool,
     label: str = "Community",
 ) -> None:
-    parents = require_gdf(parents, "parents")
+    parents = require_frame(parents, "parents")
     if column is None:
         # Prefer a readable name ("community_name") over a code.
         named = [c for c in parents.columns if "name" in str(c).lower()]

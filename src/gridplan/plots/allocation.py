@@ -9,41 +9,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridplan.errors import InputError
+from gridplan._display import allocation_grids, allocation_part, require_frame
 from gridplan.plots._mpl import require_matplotlib, with_fonts
-from gridplan.plots.plan import check_frame, label_grids
+from gridplan.plots.plan import label_grids
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["allocation_grids", "get_part", "plot_allocation"]
+__all__ = ["plot_allocation"]
 
 OPEN_EXISTING, OPEN_NEW, CANDIDATE = "#1b7837", "#2166ac", "#969696"
 WORKER, VOLUNTEER, UNMET = "#e66101", "#5e3c99", "#d7191c"
-
-
-def get_part(allocation: Any, name: str) -> Any:
-    """``allocation.<name>``, or None when absent or empty (duck typing)."""
-    value = getattr(allocation, name, None)
-    if value is None or (hasattr(value, "__len__") and len(value) == 0):
-        return None
-    return value
-
-
-def allocation_grids(allocation: Any) -> gpd.GeoDataFrame:
-    """``allocation.grids`` with the ``coverage`` columns joined if they are not there yet."""
-    grids = getattr(allocation, "grids", None)
-    if grids is None:
-        raise InputError(
-            f"an allocation needs a 'grids' GeoDataFrame; {type(allocation).__name__} has none"
-        )
-    grids = check_frame(grids, "allocation.grids")
-    coverage = get_part(allocation, "coverage")
-    if coverage is not None:
-        extra = [c for c in coverage.columns if c not in grids.columns]
-        if extra:
-            grids = grids.join(coverage[extra], how="left")
-    return grids
 
 
 def _flag(df: pd.DataFrame, column: str, default: bool) -> np.ndarray:
@@ -148,11 +124,14 @@ def plot_allocation(
         ("volunteers", "volunteer_id", VOLUNTEER, ":", "volunteer → grid"),
     )
     for part, id_col, color, style, text in link_styles:
-        people = get_part(allocation, part)
+        people = allocation_part(allocation, part)
         if people is None or not links:
             continue
         segs = _links(
-            get_part(allocation, part.rstrip("s") + "_assignment"), id_col, metric(people), rep
+            allocation_part(allocation, part.rstrip("s") + "_assignment"),
+            id_col,
+            metric(people),
+            rep,
         )
         if segs:
             ax.add_collection(
@@ -162,9 +141,9 @@ def plot_allocation(
             )
             handles.append(Line2D([], [], color=color, linestyle=style, label=text))
 
-    sites = get_part(allocation, "sites")
+    sites = allocation_part(allocation, "sites")
     if sites is not None:
-        sites = metric(check_frame(sites, "allocation.sites"))
+        sites = metric(require_frame(sites, "allocation.sites"))
         opened = _flag(sites, "open", True)
         existing = _flag(sites, "existing", False)
         if radii and "radius_m" in sites.columns and opened.any():
@@ -204,10 +183,10 @@ def plot_allocation(
         ("workers", "hired", "^", WORKER, 30, "grid worker (home)"),
         ("volunteers", "selected", "v", VOLUNTEER, 14, "volunteer (home)"),
     ):
-        people = get_part(allocation, part)
+        people = allocation_part(allocation, part)
         if people is None:
             continue
-        people = metric(check_frame(people, f"allocation.{part}"))
+        people = metric(require_frame(people, f"allocation.{part}"))
         chosen = _flag(people, flag, True)
         if not chosen.any():
             continue

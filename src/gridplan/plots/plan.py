@@ -8,30 +8,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gridplan._display import require_frame
 from gridplan.division.codes import short_labels
-from gridplan.errors import ColumnError, GeometryError, InputError
+from gridplan.errors import ColumnError
 from gridplan.plots._mpl import require_matplotlib, with_fonts
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["check_frame", "label_grids", "plot_plan"]
+__all__ = ["label_grids", "plot_plan"]
 
 _TITLES = {"deviation": "Deviation from target", "coverage": "Coverage"}
-
-
-def check_frame(gdf: Any, what: str) -> gpd.GeoDataFrame:
-    """A non-empty GeoDataFrame without missing geometries, or a clear error."""
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(f"{what} must be a GeoDataFrame, got {type(gdf).__name__}")
-    if len(gdf) == 0:
-        raise InputError(f"{what} is empty: there is nothing to plot")
-    bad = gdf.geometry.isna() | gdf.geometry.is_empty
-    if bad.any():
-        raise GeometryError(
-            f"{what} has {int(bad.sum())} missing or empty geometries", rows=list(gdf.index[bad])
-        )
-    return gdf
 
 
 def label_grids(ax: Axes, grids: gpd.GeoDataFrame, fontsize: float | None = None) -> None:
@@ -86,7 +73,7 @@ def plot_plan(
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.ticker import PercentFormatter
 
-    grids = check_frame(grids, "grids")
+    grids = require_frame(grids, "grids")
     if column is not None and column not in grids.columns:
         raise ColumnError(
             f"grids has no column {column!r}; it has: {', '.join(map(str, grids.columns))}"
@@ -146,7 +133,7 @@ def plot_plan(
                 **common,
             )
     if parents is not None:
-        parents = check_frame(parents, "parents")
+        parents = require_frame(parents, "parents")
         if grids.crs is not None and parents.crs is not None:
             parents = parents.to_crs(grids.crs)
         parents.boundary.plot(ax=ax, color="#222222", linewidth=2.0)

@@ -13,8 +13,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from gridplan._display import allocation_grids, allocation_part, names_by_id
 from gridplan.errors import ConfigError, InputError
-from gridplan.plots.allocation import allocation_grids, get_part
 
 __all__ = ["allocation_report", "plan_report"]
 
@@ -161,12 +161,6 @@ def allocation_report(allocation: Any, kind: Kind = "grids") -> pd.DataFrame:
     return builders[kind](allocation)
 
 
-def _names(df: Any) -> dict[Any, str]:
-    if df is None or "name" not in df.columns:
-        return {}
-    return {i: str(n) for i, n in df["name"].items() if not pd.isna(n)}
-
-
 def _named(ids: pd.Series, names: Mapping[Any, str]) -> pd.Series:
     def one(v: Any) -> str:
         if v is None or (not isinstance(v, str) and pd.isna(v)):
@@ -181,10 +175,12 @@ def _grids_report(allocation: Any) -> pd.DataFrame:
     grids = allocation_grids(allocation)
     df = pd.DataFrame(grids.drop(columns=grids.geometry.name))
     if "site_id" in df.columns:
-        df["site_id"] = _named(df["site_id"], _names(get_part(allocation, "sites")))
+        df["site_id"] = _named(df["site_id"], names_by_id(allocation_part(allocation, "sites")))
     if "lead_worker" in df.columns:
-        df["lead_worker"] = _named(df["lead_worker"], _names(get_part(allocation, "workers")))
-    va = get_part(allocation, "volunteer_assignment")
+        df["lead_worker"] = _named(
+            df["lead_worker"], names_by_id(allocation_part(allocation, "workers"))
+        )
+    va = allocation_part(allocation, "volunteer_assignment")
     if va is not None and "grid" in va.columns:
         id_col = "volunteer_id" if "volunteer_id" in va.columns else None
         counts = va.groupby("grid")[id_col].nunique() if id_col else va.groupby("grid").size()
@@ -207,7 +203,7 @@ def _grids_report(allocation: Any) -> pd.DataFrame:
 
 
 def _sites_report(allocation: Any) -> pd.DataFrame:
-    sites = get_part(allocation, "sites")
+    sites = allocation_part(allocation, "sites")
     if sites is None:
         raise InputError("the allocation has no sites to report")
     df = pd.DataFrame(sites.drop(columns=sites.geometry.name, errors="ignore"))
@@ -234,12 +230,12 @@ def _sites_report(allocation: Any) -> pd.DataFrame:
 
 
 def _people_report(allocation: Any, part: str, flag: str, flag_heading: str) -> pd.DataFrame:
-    people = get_part(allocation, part)
+    people = allocation_part(allocation, part)
     if people is None:
         raise InputError(f"the allocation has no {part} to report")
     df = pd.DataFrame(people.drop(columns=people.geometry.name, errors="ignore"))
     id_col = part.rstrip("s") + "_id"
-    assignment = get_part(allocation, part.rstrip("s") + "_assignment")
+    assignment = allocation_part(allocation, part.rstrip("s") + "_assignment")
     if assignment is not None and id_col in assignment.columns and "grid" in assignment.columns:
         groups = assignment.groupby(id_col)
         df["assigned"] = groups["grid"].apply(lambda s: ", ".join(map(str, s))).reindex(df.index)
@@ -308,7 +304,7 @@ def _summary_report(allocation: Any) -> pd.DataFrame:
         ("workers", "hired", "Grid workers hired"),
         ("volunteers", "selected", "Volunteers selected"),
     ):
-        df = get_part(allocation, part)
+        df = allocation_part(allocation, part)
         if df is not None and flag in df.columns:
             rows.append((label, f"{int(df[flag].fillna(False).astype(bool).sum())} of {len(df)}"))
     table = pd.DataFrame(rows, columns=["Item", "Value"]).set_index("Item")
