@@ -119,48 +119,24 @@ def bench_synthetic(n_grids: int, gap: float) -> dict[str, Any]:
 
 
 def bench_sample() -> list[dict[str, Any]]:
-    try:
-        from gridplan.datasets import load_sample
-    except ImportError:  # pragma: no cover
-        return []
-    from gridplan.allocation import Rules, allocate, minimum_budget
+    """The demo scenario: the sample district divided as `gridplan demo` does."""
+    from gridplan import Territory, divide
+    from gridplan.allocation import Rules, allocate
+    from gridplan.datasets import load_sample
 
     s = load_sample()
-    try:  # the demo's grids: divide the district as `gridplan demo` does
-        from gridplan import Territory, divide
-
-        terr = Territory(
-            s.units.set_index("unit_id"),
-            population="population",
-            households="households",
-            parent="community",
-            demand=["age60plus", "elderly_alone", "disabled", "children"],
-        )
-        grids = divide(
-            terr, households_per_grid=300, tolerance=0.10, within="community", seed=0
-        ).grids
-        rules = Rules()
-        label = f"sample district (demo), {len(grids)} grids"
-        budget = 9_000_000
-    except Exception as exc:
-        print(f"divide failed ({type(exc).__name__}: {exc}); using 380 m cells", flush=True)
-        u = s.units.copy()
-        c = u.geometry.centroid
-        u["cell"] = (
-            u["community"].astype(str)
-            + "-"
-            + (c.x // 380).astype(int).astype(str)
-            + "-"
-            + (c.y // 380).astype(int).astype(str)
-        )
-        cols = ["households", "population", "age60plus", "elderly_alone", "disabled", "children"]
-        grids = u.dissolve("cell", aggfunc={k: "sum" for k in cols}).rename_axis("grid")
-        rules = Rules(require_lead_worker=False)
-        label = f"sample district, {len(grids)} cells"
-        budget = None
+    terr = Territory(
+        s.units.set_index("unit_id"),
+        population="population",
+        households="households",
+        parent="community",
+        demand=["age60plus", "elderly_alone", "disabled", "children"],
+    )
+    grids = divide(terr, households_per_grid=300, tolerance=0.10, within="community", seed=0).grids
+    rules = Rules()
+    label = f"sample district (demo), {len(grids)} grids"
+    budget = 9_000_000
     layers = {"grids": grids, "sites": s.sites, "workers": s.workers, "volunteers": s.volunteers}
-    if budget is None:
-        budget = round(minimum_budget(**layers, rules=rules)["smallest_budget"] * 1.4)
     rows = []
     for solver in ("highs", "cbc"):
         t = time.perf_counter()
