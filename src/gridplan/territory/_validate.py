@@ -125,22 +125,17 @@ def check_geometries(
     """
     geoms = gdf.geometry
     values = geoms.array
-    missing = np.asarray(geoms.isna())
-    if missing.any():
-        rows = gdf.index[missing]
-        raise GeometryError(
-            f"{missing.sum()} unit(s) have no geometry: {_rows(rows)}. Every unit needs its "
-            "polygon; add it or remove the row from the source deliberately.",
-            rows=list(rows),
-        )
-    empty = np.asarray(geoms.is_empty)
-    if empty.any():
-        rows = gdf.index[empty]
-        raise GeometryError(
-            f"{empty.sum()} unit(s) have an empty geometry: {_rows(rows)}. Give them their "
-            "polygon.",
-            rows=list(rows),
-        )
+    for bad, problem in (
+        (np.asarray(geoms.isna()), "have no geometry"),
+        (np.asarray(geoms.is_empty), "have an empty geometry"),
+    ):
+        if bad.any():
+            rows = gdf.index[bad]
+            raise GeometryError(
+                f"{bad.sum()} unit(s) {problem}: {_rows(rows)}. Every unit needs its polygon; "
+                "add it, or remove the row from the source deliberately.",
+                rows=list(rows),
+            )
     types = np.asarray(geoms.geom_type)
     wrong = ~np.isin(types, list(_POLYGONAL))
     if wrong.any():
