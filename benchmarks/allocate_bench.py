@@ -96,24 +96,15 @@ def bench_synthetic(n_grids: int, gap: float) -> dict[str, Any]:
     t = time.perf_counter()
     a = allocate(**sc, budget=budget, mip_gap=gap)
     total = time.perf_counter() - t
-    f = a.figures()
-    row = {
-        "scenario": f"synthetic {n_grids} grids / {int(0.3 * n_grids)} sites / {n_grids} "
+    row = _result_row(
+        f"synthetic {n_grids} grids / {int(0.3 * n_grids)} sites / {n_grids} "
         f"workers / {3 * n_grids} volunteers",
-        "solver": a.solver,
-        "mip_gap": gap,
-        "status": a.status,
-        "gap": a.gap,
-        "objective": a.objective,
-        "best_bound": a.best_bound,
-        "seconds_total": total,
-        "seconds_solve": a.seconds,
-        "seconds_minimum_budget": t_min,
-        "budget": budget,
-        "cost": a.cost["total"],
-        "served_share": f["households_served_share"],
-        "hours_met_share": f["hours_met_share"],
-    }
+        a,
+        gap,
+        budget,
+        total,
+    )
+    row["seconds_minimum_budget"] = t_min
     print(row, flush=True)
     return row
 
@@ -142,25 +133,39 @@ def bench_sample() -> list[dict[str, Any]]:
         t = time.perf_counter()
         a = allocate(**layers, budget=budget, rules=rules, solver=solver)
         total = time.perf_counter() - t
-        row = {
-            "scenario": f"{label}, {len(s.sites)} sites, "
+        row = _result_row(
+            f"{label}, {len(s.sites)} sites, "
             f"{len(s.workers)} workers, {len(s.volunteers)} volunteers",
-            "solver": solver,
-            "mip_gap": 1e-4,
-            "status": a.status,
-            "gap": a.gap,
-            "objective": a.objective,
-            "best_bound": a.best_bound,
-            "seconds_total": total,
-            "seconds_solve": a.seconds,
-            "budget": budget,
-            "cost": a.cost["total"],
-            "served_share": a.figures()["households_served_share"],
-            "hours_met_share": a.figures()["hours_met_share"],
-        }
+            a,
+            1e-4,
+            budget,
+            total,
+        )
         rows.append(row)
         print(row, flush=True)
     return rows
+
+
+def _result_row(
+    scenario: str, a: Any, mip_gap: float, budget: float, total: float
+) -> dict[str, Any]:
+    """One table row for an allocation run: status, gap, times, cost, coverage."""
+    f = a.figures()
+    return {
+        "scenario": scenario,
+        "solver": a.solver,
+        "mip_gap": mip_gap,
+        "status": a.status,
+        "gap": a.gap,
+        "objective": a.objective,
+        "best_bound": a.best_bound,
+        "seconds_total": total,
+        "seconds_solve": a.seconds,
+        "budget": budget,
+        "cost": a.cost["total"],
+        "served_share": f["households_served_share"],
+        "hours_met_share": f["hours_met_share"],
+    }
 
 
 def _fmt(v: Any, spec: str = ".3f") -> str:
