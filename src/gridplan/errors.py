@@ -24,6 +24,7 @@ __all__ = [
     "DataValueError",
     "GeometryError",
     "GridplanError",
+    "GridplanWarning",
     "IdError",
     "InfeasibleError",
     "InputError",
@@ -102,3 +103,11 @@ class InfeasibleError(GridplanError):
 
 class SolverError(GridplanError):
     """The optimisation solver failed, or is not installed."""
+
+
+class GridplanWarning(UserWarning):
+    """A result is usable but something in it needs the planner's attention.
+
+    Raised through :func:`warnings.warn` and also kept on the result (for
+    example ``Allocation.warnings``), so that reports and JSON outputs show it.
+    """

@@ -365,3 +365,37 @@ def pair_distances(
         gs.append(g_idx)
         ds.append(d[p_idx, g_idx])
     return np.concatenate(ps), np.concatenate(gs), np.concatenate(ds)
+
+
+def unreachable_warning(
+    points: gpd.GeoDataFrame, p_idx: np.ndarray, grids: gpd.GeoSeries, limit: str, what: str
+) -> list[str]:
+    """A warning naming the ``what`` that reach no grid within their ``limit`` column.
+
+    Such points can never serve anyone (an existing site is still paid for). When
+    they lie farther than :data:`FAR_M` from every grid, the usual cause is a layer
+    in another CRS than the grids, and the warning says so.
+    """
+    reach = np.zeros(len(points), dtype=bool)
+    reach[p_idx] = True
+    if reach.all():
+        return []
+    ids = list(points.index[~reach])
+    far = shapely.distance(np.asarray(points.geometry.values)[~reach], grids.union_all())
+    km = f"{far.min() / 1000:,.1f}" + (
+        f"–{far.max() / 1000:,.1f}" if far.max() > far.min() + 50 else ""
+    )
+    message = (
+        f"{len(ids)} of {len(points)} {what} ({format_rows(ids)}) reach no grid within their "
+        f"{limit}: they lie {km} km from the nearest grid and can serve no one."
+    )
+    if far.max() > FAR_M:
+        message += (
+            f" So far away, the {what} layer is probably in another CRS than the grids (or "
+            "has x and y swapped)."
+        )
+    return [message]
+
+
+#: Farther than this from every grid, a point is more likely misplaced than real.
+FAR_M = 20_000.0

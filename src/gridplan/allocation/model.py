@@ -41,6 +41,7 @@ Decisions and rules (the full list of weights is in :class:`~gridplan.allocation
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +55,13 @@ from gridplan.allocation._inputs import check_number
 from gridplan.allocation._solver import Model, check_solver_args, solve
 from gridplan.allocation.result import Allocation
 from gridplan.allocation.rules import DEFAULT_NEEDS, Rules
-from gridplan.errors import ConfigError, InfeasibleError, SolverError, format_rows
+from gridplan.errors import (
+    ConfigError,
+    GridplanWarning,
+    InfeasibleError,
+    SolverError,
+    format_rows,
+)
 
 __all__ = ["allocate", "minimum_budget"]
 
@@ -107,6 +114,7 @@ class _Problem:
         used = {r.column for r in rules.needs.values()} | set(rules.vulnerable_weights)
         for col in sorted(used & set(g.columns)):
             inp.checked_values(g[col], f"grids.{col}")
+        self.warnings = rules.missing_columns(g)
         self.value = rules.need_value(g)
         self.need = rules.need_hours(g)
         xy = inp.point_coords(g.geometry)
@@ -137,6 +145,7 @@ class _Problem:
             sp, sg, sd = inp.pair_distances(
                 xy, s, cols["radius_m"], distances.get("sites"), g.index, "sites"
             )
+            self.warnings += inp.unreachable_warning(s, sp, g.geometry, "radius_m", "sites")
             keep = self.hh[sg] > 0
             sp, sg, sd = sp[keep], sg[keep], sd[keep]
             a = m.add_vars(len(sp), 0, 1, cost=-rules.weight_site * self.value[sg])
@@ -173,6 +182,7 @@ class _Problem:
             wp, wg, wd = inp.pair_distances(
                 xy, w, cols["max_travel_m"], distances.get("workers"), g.index, "workers"
             )
+            self.warnings += inp.unreachable_warning(w, wp, g.geometry, "max_travel_m", "workers")
             keep = self.hh[wg] <= cols["max_households"][wp]
             wp, wg, wd = wp[keep], wg[keep], wd[keep]
             x = m.add_vars(
@@ -220,6 +230,9 @@ class _Problem:
             vp, vg, vd = inp.pair_distances(
                 xy, v, cols["max_travel_m"], distances.get("volunteers"), g.index, "volunteers"
             )
+            self.warnings += inp.unreachable_warning(
+                v, vp, g.geometry, "max_travel_m", "volunteers"
+            )
             need = self.need.to_numpy()
             has = np.zeros((len(v), len(self.skills)), dtype=bool)
             for i, sk in enumerate(skills):
@@ -261,6 +274,11 @@ class _Problem:
         )
         self.build_seconds = time.perf_counter() - t0
         self._min_budget: dict[str, Any] | None = None
+
+    def warn(self) -> None:
+        """Emit :attr:`warnings` as :class:`~gridplan.errors.GridplanWarning` (once per problem)."""
+        for message in self.warnings:
+            warnings.warn(message, GridplanWarning, stacklevel=3)
 
     def _worker_rows(
         self, m: Model, x: np.ndarray, h: np.ndarray, lead: bool, strong: bool
@@ -520,6 +538,7 @@ class _Problem:
             grids=grids_out,
             rules=rules,
             build_seconds=self.build_seconds,
+            warnings=self.warnings,
         )
 
 
@@ -633,6 +652,7 @@ def allocate(
     check_solver_args(solver, time_limit, mip_gap)
     _check_budget(budget)
     problem = _Problem(grids, sites, workers, volunteers, rules, distances)
+    problem.warn()
     return problem.run(budget, solver, time_limit, mip_gap)
 
 

@@ -164,6 +164,12 @@ class Allocation:
     grids
         The grid polygons with the coverage columns.
 
+    warnings
+        Plain-language problems the planner must see (list of str): demand columns
+        the need rules read but the grids lack, sites, workers or volunteers that
+        reach no grid (a layer in another CRS). Also in :meth:`summary`, the report
+        and ``to_dict()``.
+
     A layer left out of :func:`allocate` gives ``None`` for its table.
     """
 
@@ -187,6 +193,7 @@ class Allocation:
         grids: gpd.GeoDataFrame,
         rules: Rules | None = None,
         build_seconds: float = 0.0,
+        warnings: list[str] | None = None,
     ) -> None:
         self.status = status
         self.objective = objective
@@ -205,6 +212,7 @@ class Allocation:
         self.grids = grids
         self.rules = rules if rules is not None else Rules()
         self.build_seconds = build_seconds
+        self.warnings = list(warnings or [])
 
     # ------------------------------------------------------------------ figures
     def figures(self) -> dict[str, Any]:
@@ -253,6 +261,7 @@ class Allocation:
             f"  volunteer hours/month {f['hours_delivered']:,.1f} of {f['need_hours']:,.1f} "
             f"needed ({f['hours_met_share']:.1%}); {f['volunteers_selected']} volunteers",
         ]
+        lines += [f"  WARNING: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -285,6 +294,7 @@ class Allocation:
             "budget": _enc(self.budget),
             "cost": {k: _enc(v) for k, v in self.cost.items()},
             "rules": self.rules.to_dict(),
+            "warnings": list(self.warnings),
             **{name: _table_to_dict(getattr(self, name)) for name in _TABLES},
         }
 
@@ -316,6 +326,7 @@ class Allocation:
             budget=num("budget"),
             cost={k: _dec_float(v) for k, v in d["cost"].items()},
             rules=Rules.from_dict(d["rules"]),
+            warnings=list(d.get("warnings", [])),
             **tables,  # type: ignore[arg-type]
         )
 
@@ -332,6 +343,7 @@ class Allocation:
             "budget",
             "cost",
             "rules",
+            "warnings",
         )
         if any(getattr(self, k) != getattr(other, k) for k in scalars):
             return False

@@ -59,6 +59,7 @@ def budget_sweep(
     for b in budgets:
         _check_budget(b)
     problem = _Problem(grids, sites, workers, volunteers, rules, distances)
+    problem.warn()
     rows = []
     for b in budgets:
         try:
