@@ -41,6 +41,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "parent": ((str,), None),
         "demand": ((list,), []),
         "crs": ((str, int), None),
+        "metric_crs": ((str, int), None),
         "contiguity": ((str,), "rook"),
         "snap": (_NUM, 0.0),
         "islands": ((str,), "raise"),

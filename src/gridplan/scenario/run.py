@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 
 from gridplan.errors import InputError
 from gridplan.io.atomic import staged_dir
 from gridplan.io.files import read_layer
+from gridplan.io.tables import write_csv
 from gridplan.territory import Territory
 
 __all__ = ["OUTPUT_FILES", "RunResult", "run_allocation", "run_scenario", "write_outputs"]
@@ -41,6 +41,19 @@ OUTPUT_FILES = frozenset(
         "timings.json",
     }
 )
+
+#: metrics.json: its own version (docs/schema.md) and the unit of every measured figure;
+#: deviations, tolerance and Polsby-Popper are fractions (0.05 = 5 %), never percents.
+METRICS_SCHEMA_VERSION = 1
+METRIC_UNITS = {
+    "boundary_length": "m",
+    "area": "m2",
+    "max_abs_deviation": "fraction",
+    "max_abs_deviation_from_mean": "fraction",
+    "tolerance": "fraction",
+    "mean_polsby_popper": "ratio 0-1",
+    "min_polsby_popper": "ratio 0-1",
+}
 
 Progress = Callable[[str], None]
 
@@ -88,6 +101,7 @@ def run_scenario(
         parent=u["parent"],
         demand=u["demand"],
         crs=u["crs"],
+        metric_crs=u["metric_crs"],
         contiguity=u["contiguity"],
         snap=u["snap"],
         islands=u["islands"],
@@ -187,6 +201,7 @@ def write_outputs(
             plan.to_file(stage / "plan.geojson", what="units")
             plan.to_file(stage / "grids.geojson", what="grids")
             metrics = {k: v for k, v in plan.metrics.items() if k not in TIMING_KEYS}
+            metrics.update(schema_version=METRICS_SCHEMA_VERSION, units=METRIC_UNITS)
             (stage / "metrics.json").write_text(_json(metrics), encoding="utf-8")
             timings["divide_seconds"] = plan.metrics["seconds"]
         if allocation is not None:
@@ -196,11 +211,8 @@ def write_outputs(
             (stage / "allocation.json").write_text(_json(data), encoding="utf-8")
             for name in ("coverage", "worker_assignment", "volunteer_assignment", "sites"):
                 table = getattr(allocation, name)
-                if table is None:  # that layer was not given
-                    continue
-                if isinstance(table, gpd.GeoDataFrame):
-                    table = pd.DataFrame(table.drop(columns=table.geometry.name))
-                table.to_csv(stage / f"{name}.csv", lineterminator="\n")
+                if table is not None:  # None: that layer was not given
+                    write_csv(table, stage / f"{name}.csv")
         if cfg["output"]["map"]:
             from gridplan.maps import save_html
 
