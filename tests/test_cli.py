@@ -424,9 +424,15 @@ def test_closed_pipe_and_ctrl_c_are_not_tracebacks(tmp_path):
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "BrokenPipe" not in proc.stderr
 
-    demo = [sys.executable, "-m", "gridplan.cli", "demo", "--out", str(tmp_path / "d")]
-    live = subprocess.Popen(demo, stderr=subprocess.PIPE, text=True, env=env)
-    time.sleep(6)  # well into the run (imports take about 2 s; the demo over 10 s)
+    # the child says when its imports are done; Ctrl-C then lands inside main()'s run
+    code = (
+        "import sys, gridplan.cli; print('ready', flush=True); "
+        f"sys.exit(gridplan.cli.main(['demo', '--out', {str(tmp_path / 'd')!r}]))"
+    )
+    live = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    assert live.stdout is not None and live.stdout.readline() == "ready\n"
+    time.sleep(1.0)  # into the computation: the demo runs for well over ten seconds
     live.send_signal(signal.SIGINT)
     _, err = live.communicate(timeout=120)
     assert live.returncode == 130 and "Traceback" not in err, err
