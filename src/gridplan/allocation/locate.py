@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 
 from gridplan.allocation._inputs import check_number
-from gridplan.allocation._solver import Model, SolveResult, check_solver_args, relative_gap, solve
+from gridplan.allocation._solver import (
+    Model,
+    Solver,
+    SolveResult,
+    check_solver_args,
+    relative_gap,
+    solve,
+)
 from gridplan.errors import ConfigError, DataValueError, InfeasibleError, format_rows
 
 __all__ = [
@@ -206,7 +213,7 @@ def p_median(
     cost: Any,
     p: int,
     weights: Any = None,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
 ) -> LocateResult:
@@ -344,7 +351,7 @@ def max_covering(
     budget: float | None = None,
     site_cost: Any = None,
     weights: Any = None,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
 ) -> LocateResult:
@@ -420,7 +427,7 @@ def set_covering(
     cost: Any,
     radius: Any,
     site_cost: Any = None,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
 ) -> LocateResult:

@@ -52,7 +52,7 @@ import pandas as pd
 
 from gridplan.allocation import _inputs as inp
 from gridplan.allocation._inputs import check_number
-from gridplan.allocation._solver import Model, check_solver_args, solve
+from gridplan.allocation._solver import Model, Solver, check_solver_args, solve, solver_name
 from gridplan.allocation.result import Allocation
 from gridplan.allocation.rules import DEFAULT_NEEDS, Rules
 from gridplan.errors import (
@@ -372,7 +372,7 @@ class _Problem:
     def run(
         self,
         budget: float | None,
-        solver: str,
+        solver: Solver,
         time_limit: float | None,
         mip_gap: float | None,
     ) -> Allocation:
@@ -389,16 +389,18 @@ class _Problem:
                 # the solver finished (or said optimal) yet gave no usable plan: more time
                 # would not help, so say what went wrong instead
                 raise SolverError(
-                    f"{solver} returned no usable plan ({sol.detail}). This is a numerical "
-                    "problem, not a matter of time: try the other solver (solver='highs' or "
-                    "'cbc') and please report it"
+                    f"{solver_name(solver)} returned no usable plan ({sol.detail}). This is a "
+                    "numerical problem, not a matter of time: try another solver "
+                    "(solver='highs' or 'cbc') and please report it"
                 )
             raise NoSolutionError(
-                f"{solver} found no feasible plan within time_limit={time_limit} s "
+                f"{solver_name(solver)} found no feasible plan within time_limit={time_limit} s "
                 f"({sol.detail}); give it more time"
             )
         assert sol.x is not None
-        return self._result(sol, budget)
+        allocation = self._result(sol, budget)
+        allocation._model = self.model.snapshot()
+        return allocation
 
     def _result(self, sol: Any, budget: float | None) -> Allocation:
         x = sol.x
@@ -597,7 +599,7 @@ def allocate(
     volunteers: gpd.GeoDataFrame | None = None,
     budget: float | None = None,
     rules: Rules | None = None,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
     *,
@@ -631,9 +633,12 @@ def allocate(
     rules
         :class:`~gridplan.allocation.rules.Rules` (needs, worker rules, weights).
     solver, time_limit, mip_gap
-        ``"highs"`` or ``"cbc"``; seconds; relative gap to stop at (default 1e-4).
+        ``"highs"`` or ``"cbc"``, or any PuLP solver object (``pulp.GUROBI_CMD()``,
+        ``pulp.COPT()``, ...); seconds; relative gap to stop at (default 1e-4).
         The status is ``"optimal"`` only when the plan is proven within 1e-4; a
-        solve stopped by ``time_limit`` or a looser ``mip_gap`` is ``"feasible"``.
+        solve stopped by ``time_limit`` or a looser ``mip_gap`` is ``"feasible"``,
+        and so is a plan from a PuLP solver object, whose bound PuLP does not pass
+        on. :meth:`Allocation.write_model` writes the model solved (MPS or LP).
     distances
         Optional metre distances replacing straight lines: a dict with keys
         ``"sites"``, ``"workers"``, ``"volunteers"``, each a DataFrame indexed by

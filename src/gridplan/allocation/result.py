@@ -7,6 +7,7 @@ The attribute names are a contract with the map and report code
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridplan.allocation._solver import Model, write_model
 from gridplan.allocation.rules import Rules
 
 __all__ = ["SCHEMA_VERSION", "Allocation"]
@@ -213,6 +215,29 @@ class Allocation:
         self.rules = rules if rules is not None else Rules()
         self.build_seconds = build_seconds
         self.warnings = list(warnings or [])
+        self._model: Model | None = None  # the model solved; set by allocate, not saved
+
+    def write_model(self, path: str | os.PathLike[str]) -> None:
+        """Write the mixed-integer programme that was solved, for audit or another solver.
+
+        ``.mps`` or ``.lp`` by the file's extension, written by HiGHS's own writer
+        (minimisation; columns ``c0...``, rows ``r0...``), budget row as solved.
+
+        >>> from gridplan.allocation.model import _doctest_layers, allocate
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "allocation.mps"
+        >>> allocate(*_doctest_layers(), budget=2100).write_model(path)
+        >>> path.read_text().startswith("NAME")
+        True
+        """
+        if self._model is None:
+            from gridplan.errors import ConfigError
+
+            raise ConfigError(
+                "this Allocation carries no model (it was read with from_dict); run "
+                "gridplan.allocate again to write the model"
+            )
+        write_model(self._model, path)
 
     # ------------------------------------------------------------------ figures
     def figures(self) -> dict[str, Any]:

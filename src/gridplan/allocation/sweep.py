@@ -8,7 +8,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gridplan.allocation._solver import check_solver_args
+from gridplan.allocation._solver import Solver, check_solver_args
 from gridplan.allocation.model import NoSolutionError, _check_budget, _Problem
 from gridplan.allocation.rules import Rules
 from gridplan.errors import ConfigError, InfeasibleError
@@ -23,7 +23,7 @@ def budget_sweep(
     volunteers: gpd.GeoDataFrame | None = None,
     budgets: Iterable[float] = (),
     rules: Rules | None = None,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
     *,
