@@ -164,6 +164,11 @@ class Allocation:
     grids
         The grid polygons with the coverage columns.
 
+    distance
+        How distances were measured: ``"straight"`` (straight line from each grid's
+        representative point), ``"walking"`` (over a street network, ``network=``) or
+        ``"matrix"`` (the caller's ``distances=``).
+
     A layer left out of :func:`allocate` gives ``None`` for its table.
     """
 
@@ -187,6 +192,7 @@ class Allocation:
         grids: gpd.GeoDataFrame,
         rules: Rules | None = None,
         build_seconds: float = 0.0,
+        distance: str = "straight",
     ) -> None:
         self.status = status
         self.objective = objective
@@ -205,6 +211,7 @@ class Allocation:
         self.grids = grids
         self.rules = rules if rules is not None else Rules()
         self.build_seconds = build_seconds
+        self.distance = distance
 
     # ------------------------------------------------------------------ figures
     def figures(self) -> dict[str, Any]:
@@ -285,6 +292,7 @@ class Allocation:
             "budget": _enc(self.budget),
             "cost": {k: _enc(v) for k, v in self.cost.items()},
             "rules": self.rules.to_dict(),
+            "distance": self.distance,
             **{name: _table_to_dict(getattr(self, name)) for name in _TABLES},
         }
 
@@ -316,6 +324,7 @@ class Allocation:
             budget=num("budget"),
             cost={k: _dec_float(v) for k, v in d["cost"].items()},
             rules=Rules.from_dict(d["rules"]),
+            distance=str(d.get("distance", "straight")),
             **tables,  # type: ignore[arg-type]
         )
 
@@ -332,6 +341,7 @@ class Allocation:
             "budget",
             "cost",
             "rules",
+            "distance",
         )
         if any(getattr(self, k) != getattr(other, k) for k in scalars):
             return False

@@ -126,10 +126,21 @@ def run_scenario(
             solver=a["solver"],
             time_limit=a["time_limit"],
             mip_gap=a["mip_gap"],
+            network=_network(a["roads"], plan.grids.crs, step),
         )
     step("writing outputs")
     result.files = write_outputs(result, out_dir, cfg)
     return result
+
+
+def _network(roads: str | None, crs: Any, step: Progress) -> Any:
+    """The walking network of a roads file (None without one), in the grids' CRS."""
+    if roads is None:
+        return None
+    from gridplan.network import walking_network
+
+    step("building the walking network")
+    return walking_network(roads, metric_crs=crs)
 
 
 def run_allocation(
@@ -139,13 +150,15 @@ def run_allocation(
     sites: str | gpd.GeoDataFrame | None = None,
     workers: str | gpd.GeoDataFrame | None = None,
     volunteers: str | gpd.GeoDataFrame | None = None,
+    roads: str | None = None,
     map: bool = True,
     progress: Progress | None = None,
     **settings: Any,
 ) -> RunResult:
     """Allocate on an existing grids layer (a file or GeoDataFrame) and write the outputs.
 
-    ``settings`` are :func:`gridplan.allocate` keywords (budget, solver, ...).
+    ``settings`` are :func:`gridplan.allocate` keywords (budget, solver, ...);
+    ``roads`` (street lines or an OSM ``.pbf``) makes distances walking distances.
     """
     from gridplan.allocation import allocate
 
@@ -166,6 +179,7 @@ def run_allocation(
         sites=layer(sites, "sites"),
         workers=layer(workers, "workers"),
         volunteers=layer(volunteers, "volunteers"),
+        network=_network(roads, None, step),
         **settings,
     )
     result = RunResult(territory=None, allocation=allocation)
