@@ -431,9 +431,10 @@ class Network:
         return pd.DataFrame(out, index=a.index, columns=b.index)
 
     # ------------------------------------------------------------------ catchments
-    def reach(self, points: Any, limit: float, max_snap: float | None = None) -> gpd.GeoDataFrame:
+    def reach(self, points: Any, limit: Any, max_snap: float | None = None) -> gpd.GeoDataFrame:
         """Street segments within ``limit`` metres' walk of each point (its catchment).
 
+        ``limit`` is one number or one per point.
         One row per point (index as given): ``reach_m``, ``street_m`` (length of
         reachable street) and a MultiLineString of the reachable segments, partly
         reachable edges cut where the walk ends. Unsnapped points get an empty geometry.
@@ -450,9 +451,10 @@ class Network:
         s = self.snap(points, max_snap, "points")
         e, su, sv, tu, tv, snap = self._ends(s)
         geoms = np.asarray(self.edges.geometry.values, dtype=object)
+        limits = np.broadcast_to(np.asarray(limit, dtype=float), (len(s),))
         out, lengths = [], []
         for i in range(len(s)):
-            budget = limit - snap[i]
+            budget = limits[i] - snap[i]
             if not np.isfinite(budget) or budget < 0:
                 out.append(shapely.MultiLineString())
                 lengths.append(0.0)
@@ -465,7 +467,7 @@ class Network:
             out.append(shapely.multilinestrings(parts))
             lengths.append(total)
         return gpd.GeoDataFrame(
-            {"reach_m": float(limit), "street_m": lengths},
+            {"reach_m": limits, "street_m": lengths},
             geometry=out,
             index=s.index,
             crs=self.crs,

@@ -369,6 +369,17 @@ class Allocation:
 
         return plot_allocation(self, ax, **kwargs)
 
+    def life_circles(self, network: Any = None, units: Any = None, **kwargs: Any) -> Any:
+        """Walking life-circle coverage of the open sites: a :class:`gridplan.coverage.LifeCircles`.
+
+        ``network`` (a :class:`gridplan.network.Network`; None = straight lines),
+        ``units`` (the GridPlan for residents, 60+ and elderly alone per unit) and
+        keywords as in :func:`gridplan.coverage.life_circles`.
+        """
+        from gridplan.coverage import life_circles
+
+        return life_circles(self, network, units, **kwargs)
+
     def report(
         self, kind: Literal["grids", "sites", "workers", "volunteers", "summary"] = "grids"
     ) -> pd.DataFrame:
