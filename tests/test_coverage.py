@@ -145,6 +145,7 @@ def test_scenario_roads_key_gives_walking_distances(tmp_path):
         assert main([*args, *roads_arg, "--budget", "1000", "--no-map", "--out", str(out)]) == 0
         data = json.loads((out / "allocation.json").read_text())
         assert data["distance"] == want
+        assert (out / "life_circles.csv").exists() == (want == "walking")
 
 
 def _river_lines():
@@ -155,3 +156,52 @@ def _river_lines():
         LineString([(0, 300), (1200, 300)]),
         LineString([(1000, 0), (1000, 300)]),
     ]
+
+
+def test_scenario_with_roads_writes_life_circles_of_the_plan_units(tmp_path):
+    from shapely.geometry import LineString, box
+
+    from gridplan.scenario import parse_scenario, run_scenario
+
+    cells = [(i, j) for j in range(4) for i in range(4)]
+    units = gpd.GeoDataFrame(
+        {
+            "uid": [f"u{i}{j}" for i, j in cells],
+            "pop": [20 + 3 * i + j for i, j in cells],
+            "hh": [8 + i for i, _ in cells],
+            "age60plus": [4 + j for _, j in cells],
+            "comm": ["west" if i < 2 else "east" for i, _ in cells],
+        },
+        geometry=[box(100 * i, 100 * j, 100 * i + 100, 100 * j + 100) for i, j in cells],
+        crs="EPSG:32650",
+    )
+    lines = [LineString([(0, 100 * k), (400, 100 * k)]) for k in range(5)]
+    lines += [LineString([(100 * k, 0), (100 * k, 400)]) for k in range(5)]
+    roads = gpd.GeoDataFrame(geometry=lines, crs="EPSG:32650")
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["A", "B"], "open_cost": 0, "annual_cost": 10, "capacity": 1000,
+         "radius_m": 400},
+        geometry=[Point(50, 50), Point(350, 350)],
+        crs="EPSG:32650",
+    )  # fmt: skip
+    for name, gdf in (("units", units), ("roads", roads), ("sites", sites)):
+        gdf.to_file(tmp_path / f"{name}.geojson")
+    raw = {
+        "units": {"path": "units.geojson", "population": "pop", "households": "hh", "id": "uid",
+                  "parent": "comm", "demand": ["age60plus"]},
+        "divide": {"grids": 4, "tolerance": 0.3, "within": "comm"},
+        "allocate": {"sites": "sites.geojson", "roads": "roads.geojson", "budget": 10},
+        "output": {"map": False},
+    }  # fmt: skip
+    result = run_scenario(parse_scenario(raw, base=tmp_path), tmp_path / "out")
+    assert result.allocation.distance == "walking"
+    table = pd.read_csv(tmp_path / "out" / "life_circles.csv")
+    assert sorted(set(table["level"])) == ["community", "grid", "total"]
+    total = table[table["level"] == "total"].iloc[0]
+    assert total["population"] == units["pop"].sum() and total["households"] == units["hh"].sum()
+    assert total["age60plus"] == units["age60plus"].sum()
+    comm = table[table["level"] == "community"].set_index("name")
+    assert comm["population"].to_dict() == units.groupby("comm")["pop"].sum().to_dict()
+    lc = result.life_circles
+    walk = lc.units["distance_m"]
+    assert total["population_10min"] == units.set_index("uid")["pop"][walk <= 500].sum()

@@ -192,6 +192,7 @@ def test_reach_holds_exactly_the_reachable_street():
 @pytest.mark.shared
 def test_sao_paulo_walking_network(shared_data):
     net = walking_network(shared_data / "sao_paulo" / "spo_osm.pbf")
+    assert net.crs.to_epsg() == 32723  # the UTM zone of the hexagons' file
     assert len(net.pieces) > 1 and net.pieces["share"].iloc[0] > 0.95
     hexes = gpd.read_file(shared_data / "sao_paulo" / "spo_hexgrid_EPSG32723.gpkg")
     pts = gpd.GeoSeries(hexes.geometry.representative_point().values, crs=hexes.crs)

@@ -65,6 +65,21 @@ class LifeCircles:
     per_community: pd.DataFrame | None
     total: pd.DataFrame
 
+    def table(self) -> pd.DataFrame:
+        """One table for files: ``level`` (grid / community / total), ``name`` and the
+        ``per_grid`` columns; the total row sums every grid."""
+        parts = [("grid", self.per_grid)]
+        if self.per_community is not None:
+            parts.append(("community", self.per_community))
+        total = self.per_grid.sum().to_frame().T.set_axis(["total"])
+        parts.append(("total", total))
+        frames = [
+            df.rename_axis("name").reset_index().assign(level=level) for level, df in parts
+        ]
+        out = pd.concat(frames, ignore_index=True)
+        out["name"] = out["name"].astype(str)
+        return out[["level", "name", *self.per_grid.columns]]
+
 
 def _thresholds(
     minutes: Sequence[int], thresholds_m: Mapping[int, float] | None, speed: float | None

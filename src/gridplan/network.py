@@ -81,7 +81,11 @@ def _read(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         raise ConfigError(f"roads file {p!r} does not exist")
     if p.lower().endswith((".pbf", ".osm")):
         return pyogrio.read_dataframe(
-            p, layer="lines", columns=["highway", "other_tags"], on_invalid="ignore"
+            p,
+            layer="lines",
+            columns=["highway", "other_tags"],
+            where="highway IS NOT NULL",
+            on_invalid="ignore",
         )
     return gpd.read_file(p)
 
@@ -516,6 +520,19 @@ def _merged(spans: list[tuple[int, float, float]]) -> list[tuple[int, float, flo
     return out
 
 
+def _wgs84_utm(roads: gpd.GeoDataFrame) -> str | None:
+    """The WGS 84 UTM zone of longitude/latitude roads (what ``estimate_utm_crs`` picks for
+    WGS 84, without its database search); None for any other CRS."""
+    if roads.crs is None or roads.crs.to_epsg() != 4326 or len(roads) == 0:
+        return None
+    minx, miny, maxx, maxy = roads.total_bounds
+    lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
+    if not (-180 <= lon <= 180 and -80 <= lat <= 84):
+        return None  # polar or not degrees: let to_metric decide (and explain)
+    zone = int((lon + 180) // 6) % 60 + 1
+    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+
 def walking_network(
     roads: gpd.GeoDataFrame | str | os.PathLike[str],
     *,
@@ -576,6 +593,8 @@ def walking_network(
         raise ConfigError(f"noding must be 'crossings' or 'vertices', got {noding!r}")
     if len(roads) == 0:
         raise NetworkError("the roads layer is empty: a walking network needs street lines")
+    if metric_crs is None:
+        metric_crs = _wgs84_utm(roads)
     roads, note = to_metric(roads, crs=crs, metric_crs=metric_crs, what="roads")
     if note:
         log.info("gridplan: roads %s for lengths in metres", note)

@@ -42,6 +42,9 @@ OUTPUT_FILES = frozenset(
     }
 )
 
+# Written only when a roads file is given (walking distances); the demo writes none of them.
+WALKING_FILES = frozenset({"life_circles.csv"})
+
 Progress = Callable[[str], None]
 
 
@@ -53,6 +56,7 @@ class RunResult:
     plan: Any = None
     allocation: Any = None
     files: list[Path] = field(default_factory=list)
+    life_circles: Any = None  # gridplan.coverage.LifeCircles when a roads file was given
 
 
 def _json(data: Any) -> str:
@@ -118,6 +122,7 @@ def run_scenario(
             if layer is None and a[key] is not None:
                 layer = read_layer(a[key], key)
             inputs[key] = layer
+        network = _network(a["roads"], plan.grids.crs, step)
         step("allocating sites, workers and volunteers")
         result.allocation = allocate(
             plan.grids,
@@ -126,8 +131,9 @@ def run_scenario(
             solver=a["solver"],
             time_limit=a["time_limit"],
             mip_gap=a["mip_gap"],
-            network=_network(a["roads"], plan.grids.crs, step),
+            network=network,
         )
+        result.life_circles = _life_circles(result.allocation, network, plan)
     step("writing outputs")
     result.files = write_outputs(result, out_dir, cfg)
     return result
@@ -141,6 +147,13 @@ def _network(roads: str | None, crs: Any, step: Progress) -> Any:
 
     step("building the walking network")
     return walking_network(roads, metric_crs=crs)
+
+
+def _life_circles(allocation: Any, network: Any, units: Any) -> Any:
+    """Walking life circles of the open sites (None without a network or sites)."""
+    if network is None or allocation.sites is None:
+        return None
+    return allocation.life_circles(network, units)
 
 
 def run_allocation(
@@ -173,16 +186,18 @@ def run_allocation(
         raise InputError("allocation needs a grids layer (grids.geojson from `gridplan divide`).")
     if "grid" in grids_gdf.columns:
         grids_gdf = grids_gdf.set_index("grid")
+    network = _network(roads, None, step)
     step("allocating sites, workers and volunteers")
     allocation = allocate(
         grids_gdf,
         sites=layer(sites, "sites"),
         workers=layer(workers, "workers"),
         volunteers=layer(volunteers, "volunteers"),
-        network=_network(roads, None, step),
+        network=network,
         **settings,
     )
     result = RunResult(territory=None, allocation=allocation)
+    result.life_circles = _life_circles(allocation, network, None)
     step("writing outputs")
     result.files = write_outputs(result, out_dir, {"output": {"map": map, "tiles": None}})
     return result
@@ -195,7 +210,7 @@ def write_outputs(
     from gridplan.scenario.report import TIMING_KEYS, markdown_report
 
     plan, allocation = result.plan, result.allocation
-    with staged_dir(out_dir, replaces=OUTPUT_FILES) as stage:
+    with staged_dir(out_dir, replaces=OUTPUT_FILES | WALKING_FILES) as stage:
         timings: dict[str, float] = {}
         if plan is not None:
             plan.to_file(stage / "plan.geojson", what="units")
@@ -215,6 +230,10 @@ def write_outputs(
                 if isinstance(table, gpd.GeoDataFrame):
                     table = pd.DataFrame(table.drop(columns=table.geometry.name))
                 table.to_csv(stage / f"{name}.csv", lineterminator="\n")
+            if result.life_circles is not None:
+                result.life_circles.table().to_csv(
+                    stage / "life_circles.csv", index=False, lineterminator="\n"
+                )
         if cfg["output"]["map"]:
             from gridplan.maps import save_html
 
