@@ -73,9 +73,7 @@ class LifeCircles:
             parts.append(("community", self.per_community))
         total = self.per_grid.sum().to_frame().T.set_axis(["total"])
         parts.append(("total", total))
-        frames = [
-            df.rename_axis("name").reset_index().assign(level=level) for level, df in parts
-        ]
+        frames = [df.rename_axis("name").reset_index().assign(level=level) for level, df in parts]
         out = pd.concat(frames, ignore_index=True)
         out["name"] = out["name"].astype(str)
         return out[["level", "name", *self.per_grid.columns]]
