@@ -163,6 +163,18 @@ def test_bad_input_is_named():
         net.distances(gpd.GeoSeries([Point(0, 0)]), gpd.GeoSeries([Point(0, 0)], crs=CRS))
 
 
+def test_empty_sides_and_numpy_limits():
+    net = walking_network(_streets())
+    pts = _points(3, 5, "p")
+    none = pts.iloc[:0]
+    assert net.distances(none, pts).shape == (0, len(pts))
+    assert net.distances(pts, none, sparse_result=True).shape == (len(pts), 0)
+    d = net.distances(pts, pts, limit=np.int64(100))
+    assert np.isinf(d.to_numpy()[d.to_numpy() > 100]).all()
+    with pytest.raises(ConfigError, match="limit"):
+        net.distances(pts, pts, limit=-1)
+
+
 def test_unsnapped_points_are_listed(caplog):
     net = walking_network(_streets(), max_snap=50)
     pts = gpd.GeoSeries([Point(50, 20), Point(900, 900)], index=["near", "lost"], crs=CRS)

@@ -24,6 +24,7 @@ smaller side, in chunks. Unreachable pairs are ``inf``, never 0.
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 from collections.abc import Collection, Iterator
 from typing import Any, Literal
@@ -409,7 +410,8 @@ class Network:
         >>> net.distances(a, a, limit=50).to_numpy().tolist()
         [[6.0, inf], [inf, 0.0]]
         """
-        if limit is not None and not (isinstance(limit, (int, float)) and limit >= 0):
+        real = isinstance(limit, numbers.Real) and not isinstance(limit, bool)
+        if limit is not None and not (real and limit >= 0):
             raise ConfigError(f"limit must be a number of metres >= 0 or None, got {limit!r}")
         a = self.snap(origins, max_snap, "origins")
         b = self.snap(destinations, max_snap, "destinations")
@@ -417,7 +419,8 @@ class Network:
         small, large = (b, a) if swap else (a, b)
         shape = (len(a), len(b))
         if sparse_result:
-            rows, cols, vals = [], [], []
+            empty = np.zeros(0, dtype=np.int64)
+            rows, cols, vals = [empty], [empty], [np.zeros(0)]
             for c, block in self._blocks(small, large, limit):
                 i, j = np.nonzero(np.isfinite(block))
                 rows.append(i + (c.start or 0))
@@ -586,7 +589,9 @@ def walking_network(
         roads = _read(roads)
     if not isinstance(roads, gpd.GeoDataFrame):
         raise GeometryError(f"roads must be a GeoDataFrame or a file path, got {type(roads)}")
-    if not (isinstance(max_snap, (int, float)) and max_snap >= 0):
+    if not (
+        isinstance(max_snap, numbers.Real) and not isinstance(max_snap, bool) and max_snap >= 0
+    ):
         raise ConfigError(f"max_snap must be a number of metres >= 0, got {max_snap!r}")
     noding = noding or ("vertices" if osm else "crossings")
     if noding not in ("crossings", "vertices"):
