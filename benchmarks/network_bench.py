@@ -34,17 +34,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from allocate_bench import _best_of, sample_plan  # benchmarks/ is on sys.path when run
+
 ROOT = Path(__file__).resolve().parents[1]
 SAO_PAULO = ROOT.parent / "shared" / "data" / "sao_paulo"
-
-
-def _best_of(repeat: int, fn: Any) -> tuple[float, Any]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def _random_points(area: Any, n: int, seed: int, crs: Any, prefix: str) -> gpd.GeoSeries:
@@ -132,20 +125,11 @@ def coverage_table(net: Any, hexes: gpd.GeoDataFrame) -> dict[str, Any]:
 
 def bench_sample() -> dict[str, Any]:
     """The demo allocation with straight-line and with walking distances."""
-    from gridplan import Territory, allocate, divide
+    from gridplan import allocate
     from gridplan.coverage import life_circles
-    from gridplan.datasets import load_sample
     from gridplan.network import walking_network
 
-    s = load_sample()
-    terr = Territory(
-        s.units.set_index("unit_id"),
-        population="population",
-        households="households",
-        parent="community",
-        demand=["age60plus", "elderly_alone", "disabled", "children"],
-    )
-    plan = divide(terr, households_per_grid=300, tolerance=0.10, within="community", seed=0)
+    s, plan = sample_plan()
     t = time.perf_counter()
     net = walking_network(s.streets)
     build = time.perf_counter() - t
