@@ -10,7 +10,7 @@ graph) → :func:`divide` (balanced contiguous grids, a :class:`GridPlan`) →
 []
 """
 
-from gridplan import datasets, locate, maps, plots
+from gridplan import coverage, datasets, locate, maps, network, plots
 from gridplan.allocation import Allocation, NeedRule, Rules, allocate, budget_sweep, minimum_budget
 from gridplan.division import GridPlan, divide
 from gridplan.errors import (
@@ -25,6 +25,7 @@ from gridplan.errors import (
     InfeasibleError,
     InputError,
     IslandError,
+    NetworkError,
     SolverError,
 )
 from gridplan.scenario import load_scenario, run_scenario
@@ -47,18 +48,21 @@ __all__ = [
     "InputError",
     "IslandError",
     "NeedRule",
+    "NetworkError",
     "Rules",
     "SolverError",
     "Territory",
     "__version__",
     "allocate",
     "budget_sweep",
+    "coverage",
     "datasets",
     "divide",
     "load_scenario",
     "locate",
     "maps",
     "minimum_budget",
+    "network",
     "plots",
     "run_scenario",
 ]

@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     alloc.add_argument("--sites", help="candidate sites file")
     alloc.add_argument("--workers", help="grid workers file")
     alloc.add_argument("--volunteers", help="volunteers file")
+    alloc.add_argument("--roads", help="street lines or OSM .pbf: walking distances")
     alloc.add_argument("--budget", type=float, help="yearly budget (yuan)")
     alloc.add_argument("--solver", choices=["highs", "cbc"], default="highs")
     alloc.add_argument("--time-limit", type=float, help="seconds")
@@ -193,6 +194,7 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
             sites=args.sites,
             workers=args.workers,
             volunteers=args.volunteers,
+            roads=args.roads,
             map=not args.no_map,
             progress=progress,
             budget=args.budget,

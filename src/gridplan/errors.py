@@ -29,6 +29,7 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "IslandError",
+    "NetworkError",
     "SolverError",
     "format_rows",
 ]
@@ -87,6 +88,10 @@ class CRSError(InputError):
 
 class IslandError(InputError):
     """The units do not form one connected piece (or a parent is split)."""
+
+
+class NetworkError(InputError):
+    """A street network cannot be used: empty after the walking filter, or unreadable."""
 
 
 class InfeasibleError(GridplanError):

@@ -62,6 +62,7 @@ from gridplan.errors import (
     SolverError,
     format_rows,
 )
+from gridplan.network import Network
 
 __all__ = ["allocate", "minimum_budget"]
 
@@ -94,8 +95,10 @@ class _Problem:
         volunteers: gpd.GeoDataFrame | None,
         rules: Rules | None,
         distances: Mapping[str, pd.DataFrame] | None,
+        network: Network | None = None,
     ) -> None:
         t0 = time.perf_counter()
+        self.network = inp.check_network(network)
         if rules is None:
             rules = Rules()
         if not isinstance(rules, Rules):
@@ -108,6 +111,7 @@ class _Problem:
         unknown = set(distances) - {"sites", "workers", "volunteers"}
         if unknown:
             raise ConfigError(f"distances keys must be sites/workers/volunteers, got {unknown}")
+        self.distance = inp.distance_kind(distances, self.network)
         self.grids = g
         self.hh = inp.checked_values(g["households"], "grids.households")
         # demand columns the rules read, standard or custom, are checked once here
@@ -143,7 +147,14 @@ class _Problem:
             self.y = m.add_vars(len(s), 0, 1, cost=rules.cost_weight * year, integer=True)
             m.fix(self.y[existing], 1.0)
             sp, sg, sd = inp.pair_distances(
-                xy, s, cols["radius_m"], distances.get("sites"), g.index, "sites"
+                xy,
+                s,
+                cols["radius_m"],
+                distances.get("sites"),
+                g.index,
+                "sites",
+                self.network,
+                g.crs,
             )
             self.warnings += inp.unreachable_warning(s, sp, g.geometry, "radius_m", "sites")
             keep = self.hh[sg] > 0
@@ -180,7 +191,14 @@ class _Problem:
                 len(w), 0, 1, cost=rules.cost_weight * cols["annual_cost"], integer=True
             )
             wp, wg, wd = inp.pair_distances(
-                xy, w, cols["max_travel_m"], distances.get("workers"), g.index, "workers"
+                xy,
+                w,
+                cols["max_travel_m"],
+                distances.get("workers"),
+                g.index,
+                "workers",
+                self.network,
+                g.crs,
             )
             self.warnings += inp.unreachable_warning(w, wp, g.geometry, "max_travel_m", "workers")
             keep = self.hh[wg] <= cols["max_households"][wp]
@@ -228,7 +246,14 @@ class _Problem:
                 len(v), 0, 1, cost=rules.cost_weight * cols["annual_cost"], integer=True
             )
             vp, vg, vd = inp.pair_distances(
-                xy, v, cols["max_travel_m"], distances.get("volunteers"), g.index, "volunteers"
+                xy,
+                v,
+                cols["max_travel_m"],
+                distances.get("volunteers"),
+                g.index,
+                "volunteers",
+                self.network,
+                g.crs,
             )
             self.warnings += inp.unreachable_warning(
                 v, vp, g.geometry, "max_travel_m", "volunteers"
@@ -541,6 +566,7 @@ class _Problem:
             rules=rules,
             build_seconds=self.build_seconds,
             warnings=self.warnings,
+            distance=self.distance,
         )
 
 
@@ -604,6 +630,7 @@ def allocate(
     mip_gap: float | None = None,
     *,
     distances: Mapping[str, pd.DataFrame] | None = None,
+    network: Network | None = None,
 ) -> Allocation:
     """Choose sites, workers and volunteers within ``budget`` to maximise need-weighted coverage.
 
@@ -643,6 +670,13 @@ def allocate(
         Optional metre distances replacing straight lines: a dict with keys
         ``"sites"``, ``"workers"``, ``"volunteers"``, each a DataFrame indexed by
         grid code with one column per id (``inf`` = unreachable, NaN is an error).
+        A layer's matrix takes precedence over ``network``.
+    network
+        A :class:`gridplan.network.Network` (from :func:`gridplan.network.walking_network`):
+        distances are walked along streets from each grid's representative point,
+        snapped to its nearest street, to each site, worker and volunteer (snapped
+        likewise); unreachable pairs are never paired. ``Allocation.distance``
+        records ``"walking"``, ``"straight"`` or ``"matrix"``.
 
     Raises
     ------
@@ -656,7 +690,7 @@ def allocate(
     """
     check_solver_args(solver, time_limit, mip_gap)
     _check_budget(budget)
-    problem = _Problem(grids, sites, workers, volunteers, rules, distances)
+    problem = _Problem(grids, sites, workers, volunteers, rules, distances, network)
     problem.warn()
     return problem.run(budget, solver, time_limit, mip_gap)
 
@@ -669,14 +703,16 @@ def minimum_budget(
     rules: Rules | None = None,
     *,
     distances: Mapping[str, pd.DataFrame] | None = None,
+    network: Network | None = None,
 ) -> dict[str, Any]:
     """The smallest yearly budget meeting the mandatory rules, solved exactly.
 
     Returns ``{"smallest_budget", "existing_sites_cost", "lead_workers_cost", "status"}``:
     existing sites' running cost plus the cheapest set of workers giving every
-    grid one lead worker within travel limits (when the rule is on).
+    grid one lead worker within travel limits (when the rule is on). ``distances``
+    and ``network`` as in :func:`allocate`.
     """
-    problem = _Problem(grids, sites, workers, volunteers, rules, distances)
+    problem = _Problem(grids, sites, workers, volunteers, rules, distances, network)
     return dict(problem.minimum_budget())
 
 

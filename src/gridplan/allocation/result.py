@@ -171,6 +171,10 @@ class Allocation:
         the need rules read but the grids lack, sites, workers or volunteers that
         reach no grid (a layer in another CRS). Also in :meth:`summary`, the report
         and ``to_dict()``.
+    distance
+        How distances were measured: ``"straight"`` (straight line from each grid's
+        representative point), ``"walking"`` (over a street network, ``network=``) or
+        ``"matrix"`` (the caller's ``distances=``).
 
     A layer left out of :func:`allocate` gives ``None`` for its table.
     """
@@ -196,6 +200,7 @@ class Allocation:
         rules: Rules | None = None,
         build_seconds: float = 0.0,
         warnings: list[str] | None = None,
+        distance: str = "straight",
     ) -> None:
         self.status = status
         self.objective = objective
@@ -215,6 +220,7 @@ class Allocation:
         self.rules = rules if rules is not None else Rules()
         self.build_seconds = build_seconds
         self.warnings = list(warnings or [])
+        self.distance = distance
         self._model: Model | None = None  # the model solved; set by allocate, not saved
 
     def write_model(self, path: str | os.PathLike[str]) -> None:
@@ -320,6 +326,7 @@ class Allocation:
             "cost": {k: _enc(v) for k, v in self.cost.items()},
             "rules": self.rules.to_dict(),
             "warnings": list(self.warnings),
+            "distance": self.distance,
             **{name: _table_to_dict(getattr(self, name)) for name in _TABLES},
         }
 
@@ -352,6 +359,7 @@ class Allocation:
             cost={k: _dec_float(v) for k, v in d["cost"].items()},
             rules=Rules.from_dict(d["rules"]),
             warnings=list(d.get("warnings", [])),
+            distance=str(d.get("distance", "straight")),
             **tables,  # type: ignore[arg-type]
         )
 
@@ -369,6 +377,7 @@ class Allocation:
             "cost",
             "rules",
             "warnings",
+            "distance",
         )
         if any(getattr(self, k) != getattr(other, k) for k in scalars):
             return False
@@ -395,6 +404,17 @@ class Allocation:
         from gridplan.plots import plot_allocation
 
         return plot_allocation(self, ax, **kwargs)
+
+    def life_circles(self, network: Any = None, units: Any = None, **kwargs: Any) -> Any:
+        """Walking life-circle coverage of the open sites: a :class:`gridplan.coverage.LifeCircles`.
+
+        ``network`` (a :class:`gridplan.network.Network`; None = straight lines),
+        ``units`` (the GridPlan for residents, 60+ and elderly alone per unit) and
+        keywords as in :func:`gridplan.coverage.life_circles`.
+        """
+        from gridplan.coverage import life_circles
+
+        return life_circles(self, network, units, **kwargs)
 
     def report(
         self, kind: Literal["grids", "sites", "workers", "volunteers", "summary"] = "grids"

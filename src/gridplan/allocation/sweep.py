@@ -12,6 +12,7 @@ from gridplan.allocation._solver import Solver, check_solver_args
 from gridplan.allocation.model import NoSolutionError, _check_budget, _Problem
 from gridplan.allocation.rules import Rules
 from gridplan.errors import ConfigError, InfeasibleError
+from gridplan.network import Network
 
 __all__ = ["budget_sweep"]
 
@@ -28,6 +29,7 @@ def budget_sweep(
     mip_gap: float | None = None,
     *,
     distances: Mapping[str, pd.DataFrame] | None = None,
+    network: Network | None = None,
 ) -> pd.DataFrame:
     """Solve :func:`~gridplan.allocation.allocate` for each budget; one row per budget.
 
@@ -42,7 +44,8 @@ def budget_sweep(
     smaller solved budget) and, for infeasible budgets, ``smallest_budget``.
     ``objective`` never decreases with the budget (up to ``mip_gap``). Other
     solver failures (a crashed solver, a plan that fails our check) raise
-    :class:`~gridplan.errors.SolverError`.
+    :class:`~gridplan.errors.SolverError`. ``distances`` and ``network`` (walking
+    distances) as in :func:`~gridplan.allocation.allocate`.
 
     >>> from gridplan.allocation.model import _doctest_layers
     >>> grids, sites, workers = _doctest_layers()
@@ -58,7 +61,7 @@ def budget_sweep(
         raise ConfigError("budget_sweep needs a non-empty list of budgets")
     for b in budgets:
         _check_budget(b)
-    problem = _Problem(grids, sites, workers, volunteers, rules, distances)
+    problem = _Problem(grids, sites, workers, volunteers, rules, distances, network)
     problem.warn()
     rows = []
     for b in budgets:

@@ -67,6 +67,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "solver": ((str,), "highs"),
         "time_limit": (_NUM, None),
         "mip_gap": (_NUM, None),
+        "roads": ((str,), None),  # street lines or an OSM .pbf: walking distances
     },
     "output": {
         "map": ((bool,), True),
@@ -76,6 +77,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
 _TOP_LEVEL = {"schema_version", "name", *SCHEMA}
 _PATH_KEYS = {("units", "path"), ("allocate", "sites"), ("allocate", "workers"),
               ("allocate", "volunteers")}  # fmt: skip
+_PATH_KEYS.add(("allocate", "roads"))
 
 
 def _unknown(key: str, allowed: set[str], where: str, source: str) -> ConfigError:

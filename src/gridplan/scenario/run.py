@@ -55,6 +55,9 @@ METRIC_UNITS = {
     "min_polsby_popper": "ratio 0-1",
 }
 
+# Written only when a roads file is given (walking distances); the demo writes none of them.
+WALKING_FILES = frozenset({"life_circles.csv"})
+
 Progress = Callable[[str], None]
 
 
@@ -66,6 +69,7 @@ class RunResult:
     plan: Any = None
     allocation: Any = None
     files: list[Path] = field(default_factory=list)
+    life_circles: Any = None  # gridplan.coverage.LifeCircles when a roads file was given
 
 
 def _json(data: Any) -> str:
@@ -132,6 +136,7 @@ def run_scenario(
             if layer is None and a[key] is not None:
                 layer = read_layer(a[key], key)
             inputs[key] = layer
+        network = _network(a["roads"], plan.grids.crs, step)
         step("allocating sites, workers and volunteers")
         result.allocation = allocate(
             plan.grids,
@@ -140,10 +145,29 @@ def run_scenario(
             solver=a["solver"],
             time_limit=a["time_limit"],
             mip_gap=a["mip_gap"],
+            network=network,
         )
+        result.life_circles = _life_circles(result.allocation, network, plan)
     step("writing outputs")
     result.files = write_outputs(result, out_dir, cfg)
     return result
+
+
+def _network(roads: str | None, crs: Any, step: Progress) -> Any:
+    """The walking network of a roads file (None without one), in the grids' CRS."""
+    if roads is None:
+        return None
+    from gridplan.network import walking_network
+
+    step("building the walking network")
+    return walking_network(roads, metric_crs=crs)
+
+
+def _life_circles(allocation: Any, network: Any, units: Any) -> Any:
+    """Walking life circles of the open sites (None without a network or sites)."""
+    if network is None or allocation.sites is None:
+        return None
+    return allocation.life_circles(network, units)
 
 
 def run_allocation(
@@ -153,13 +177,15 @@ def run_allocation(
     sites: str | gpd.GeoDataFrame | None = None,
     workers: str | gpd.GeoDataFrame | None = None,
     volunteers: str | gpd.GeoDataFrame | None = None,
+    roads: str | None = None,
     map: bool = True,
     progress: Progress | None = None,
     **settings: Any,
 ) -> RunResult:
     """Allocate on an existing grids layer (a file or GeoDataFrame) and write the outputs.
 
-    ``settings`` are :func:`gridplan.allocate` keywords (budget, solver, ...).
+    ``settings`` are :func:`gridplan.allocate` keywords (budget, solver, ...);
+    ``roads`` (street lines or an OSM ``.pbf``) makes distances walking distances.
     """
     from gridplan.allocation import allocate
 
@@ -174,15 +200,18 @@ def run_allocation(
         raise InputError("allocation needs a grids layer (grids.geojson from `gridplan divide`).")
     if "grid" in grids_gdf.columns:
         grids_gdf = grids_gdf.set_index("grid")
+    network = _network(roads, None, step)
     step("allocating sites, workers and volunteers")
     allocation = allocate(
         grids_gdf,
         sites=layer(sites, "sites"),
         workers=layer(workers, "workers"),
         volunteers=layer(volunteers, "volunteers"),
+        network=network,
         **settings,
     )
     result = RunResult(territory=None, allocation=allocation)
+    result.life_circles = _life_circles(allocation, network, None)
     step("writing outputs")
     result.files = write_outputs(result, out_dir, {"output": {"map": map, "tiles": None}})
     return result
@@ -195,7 +224,7 @@ def write_outputs(
     from gridplan.scenario.report import TIMING_KEYS, markdown_report
 
     plan, allocation = result.plan, result.allocation
-    with staged_dir(out_dir, replaces=OUTPUT_FILES) as stage:
+    with staged_dir(out_dir, replaces=OUTPUT_FILES | WALKING_FILES) as stage:
         timings: dict[str, float] = {}
         if plan is not None:
             plan.to_file(stage / "plan.geojson", what="units")
@@ -213,6 +242,8 @@ def write_outputs(
                 table = getattr(allocation, name)
                 if table is not None:  # None: that layer was not given
                     write_csv(table, stage / f"{name}.csv")
+            if result.life_circles is not None:
+                write_csv(result.life_circles.table(), stage / "life_circles.csv")
         if cfg["output"]["map"]:
             from gridplan.maps import save_html
 
