@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from gridplan.allocation._solver import Solver, check_solver_args
-from gridplan.allocation.model import NoSolutionError, _check_budget, _Problem
+from gridplan.allocation.model import Constraint, NoSolutionError, _check_budget, _Problem
 from gridplan.allocation.rules import Rules
 from gridplan.errors import ConfigError, InfeasibleError
 from gridplan.network import Network
@@ -30,6 +30,7 @@ def budget_sweep(
     *,
     distances: Mapping[str, pd.DataFrame] | None = None,
     network: Network | None = None,
+    constraints: Sequence[Constraint] = (),
 ) -> pd.DataFrame:
     """Solve :func:`~gridplan.allocation.allocate` for each budget; one row per budget.
 
@@ -61,7 +62,7 @@ def budget_sweep(
         raise ConfigError("budget_sweep needs a non-empty list of budgets")
     for b in budgets:
         _check_budget(b)
-    problem = _Problem(grids, sites, workers, volunteers, rules, distances, network)
+    problem = _Problem(grids, sites, workers, volunteers, rules, distances, network, constraints)
     problem.warn()
     rows = []
     for b in budgets:

@@ -130,7 +130,7 @@ def run_scenario(
     result.plan = plan
     if cfg["has_allocate"]:
         a = cfg["allocate"]
-        inputs = {}
+        inputs: dict[str, gpd.GeoDataFrame | None] = {}
         for key in ("sites", "workers", "volunteers"):
             layer = layers.get(key)
             if layer is None and a[key] is not None:
@@ -140,7 +140,9 @@ def run_scenario(
         step("allocating sites, workers and volunteers")
         result.allocation = allocate(
             plan.grids,
-            **inputs,
+            sites=inputs["sites"],
+            workers=inputs["workers"],
+            volunteers=inputs["volunteers"],
             budget=a["budget"],
             solver=a["solver"],
             time_limit=a["time_limit"],
