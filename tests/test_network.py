@@ -231,3 +231,12 @@ def test_shanghai_roads_pieces_are_reported(shared_data, caplog):
     assert net.edges.groupby("piece")["length_m"].sum().to_numpy() == pytest.approx(
         net.pieces["length_m"].to_numpy()
     )
+
+
+@pytest.mark.parametrize("lon, lat", [(121.5, 31.2), (-46.6, -23.5), (179.9, 10), (-0.1, 0.1)])
+def test_wgs84_roads_get_the_zone_geopandas_would_pick(lon, lat):
+    from gridplan.network import _wgs84_utm
+
+    roads = gpd.GeoDataFrame(geometry=[LineString([(lon, lat), (lon, lat + 0.001)])], crs=4326)
+    assert _wgs84_utm(roads) == roads.estimate_utm_crs().to_string()
+    assert _wgs84_utm(roads.to_crs(3857)) is None
