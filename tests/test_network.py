@@ -175,6 +175,17 @@ def test_empty_sides_and_numpy_limits():
         net.distances(pts, pts, limit=-1)
 
 
+def test_roads_without_geometry_are_named(caplog):
+    roads = _streets()
+    roads.loc[[2, 7], "geometry"] = None
+    with caplog.at_level(logging.WARNING, logger="gridplan"):
+        net = walking_network(roads)
+    assert "2 road rows have no geometry" in caplog.text and "2, 7" in caplog.text
+    assert net.edges["length_m"].sum() == pytest.approx(
+        walking_network(_streets()).edges["length_m"].sum() - 800, abs=1e-6
+    )
+
+
 def test_unsnapped_points_are_listed(caplog):
     net = walking_network(_streets(), max_snap=50)
     pts = gpd.GeoSeries([Point(50, 20), Point(900, 900)], index=["near", "lost"], crs=CRS)
