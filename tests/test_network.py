@@ -175,6 +175,17 @@ def test_empty_sides_and_numpy_limits():
         net.distances(pts, pts, limit=-1)
 
 
+def test_roads_without_geometry_are_named(caplog):
+    roads = _streets()
+    roads.loc[[2, 7], "geometry"] = None
+    with caplog.at_level(logging.WARNING, logger="gridplan"):
+        net = walking_network(roads)
+    assert "2 road rows have no geometry" in caplog.text and "2, 7" in caplog.text
+    assert net.edges["length_m"].sum() == pytest.approx(
+        walking_network(_streets()).edges["length_m"].sum() - 800, abs=1e-6
+    )
+
+
 def test_unsnapped_points_are_listed(caplog):
     net = walking_network(_streets(), max_snap=50)
     pts = gpd.GeoSeries([Point(50, 20), Point(900, 900)], index=["near", "lost"], crs=CRS)
@@ -231,3 +242,12 @@ def test_shanghai_roads_pieces_are_reported(shared_data, caplog):
     assert net.edges.groupby("piece")["length_m"].sum().to_numpy() == pytest.approx(
         net.pieces["length_m"].to_numpy()
     )
+
+
+@pytest.mark.parametrize("lon, lat", [(121.5, 31.2), (-46.6, -23.5), (179.9, 10), (-0.1, 0.1)])
+def test_wgs84_roads_get_the_zone_geopandas_would_pick(lon, lat):
+    from gridplan.network import _wgs84_utm
+
+    roads = gpd.GeoDataFrame(geometry=[LineString([(lon, lat), (lon, lat + 0.001)])], crs=4326)
+    assert _wgs84_utm(roads) == roads.estimate_utm_crs().to_string()
+    assert _wgs84_utm(roads.to_crs(3857)) is None

@@ -524,15 +524,16 @@ def _merged(spans: list[tuple[int, float, float]]) -> list[tuple[int, float, flo
 
 
 def _wgs84_utm(roads: gpd.GeoDataFrame) -> str | None:
-    """The WGS 84 UTM zone of longitude/latitude roads (what ``estimate_utm_crs`` picks for
-    WGS 84, without its database search); None for any other CRS."""
+    """The standard WGS 84 UTM zone of longitude/latitude roads, from the centre of their
+    extent (``estimate_utm_crs`` without its slow database search; the Norway and Svalbard
+    zone exceptions are not applied); None for any other CRS."""
     if roads.crs is None or roads.crs.to_epsg() != 4326 or len(roads) == 0:
         return None
     minx, miny, maxx, maxy = roads.total_bounds
     lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
     if not (-180 <= lon <= 180 and -80 <= lat <= 84):
         return None  # polar or not degrees: let to_metric decide (and explain)
-    zone = int((lon + 180) // 6) % 60 + 1
+    zone = min(int((lon + 180) // 6), 59) + 1
     return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
 
 
