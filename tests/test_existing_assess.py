@@ -160,3 +160,67 @@ def test_providence_rebalanced(providence, tol):
         assert (plan.assignment == code).equals(wards.assignment == code)
     if tol == 0.05:
         assert r.units_moved == 0  # the wards are within ±4.9 % already
+
+
+def test_cli_assess_writes_every_file(district, tmp_path):
+    from gridplan.cli import main
+
+    units = district.units.reset_index().rename(columns={"unit_id": "uid"})
+    units.to_file(tmp_path / "units.geojson")
+    layer = drawn(
+        [(0, 0, 300, 400), (300, 0, 600, 200), (300, 200, 600, 400)], ["A-01", "B-01", "=B-02"]
+    )
+    layer.to_file(tmp_path / "grids.geojson")
+    args = [
+        "-q",
+        "assess",
+        str(tmp_path / "units.geojson"),
+        "--population",
+        "pop",
+        "--households",
+        "hh",
+        "--id",
+        "uid",
+        "--tolerance",
+        "0.05",
+        "--within",
+        "community",
+        "--out",
+    ]
+    assert main([*args, str(tmp_path / "out"), "--grids", str(tmp_path / "grids.geojson")]) == 0
+    out = tmp_path / "out"
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        [
+            "assessment.json",
+            "grids.csv",
+            "problems.csv",
+            "comparison.csv",
+            "changes.csv",
+            "rebalanced.geojson",
+            "map.html",
+        ]
+    )
+    d = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
+    assert d["topology"]["bad_codes"] == {"=B-02": "does not start with its parent's code 'B-'"}
+    assert "'=B-02" in (out / "problems.csv").read_text(encoding="utf-8")
+    changes = pd.read_csv(out / "changes.csv")
+    assert changes["hh"].sum() == d["comparison"][1]["households_moved"]
+    # a units column instead of a layer; a missing code column is bad input (exit 2)
+    assert (
+        main([*args, str(tmp_path / "o2"), "--column", "community", "--no-map", "--no-compare"])
+        == 0
+    )
+    assert (
+        main(
+            [
+                *args,
+                str(tmp_path / "o3"),
+                "--grids",
+                str(tmp_path / "grids.geojson"),
+                "--code",
+                "name",
+            ]
+        )
+        == 2
+    )

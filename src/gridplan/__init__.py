@@ -10,7 +10,7 @@ graph) → :func:`divide` (balanced contiguous grids, a :class:`GridPlan`) →
 []
 """
 
-from gridplan import datasets, locate, maps, plots
+from gridplan import datasets, existing, locate, maps, plots
 from gridplan.allocation import Allocation, NeedRule, Rules, allocate, budget_sweep, minimum_budget
 from gridplan.division import GridPlan, divide
 from gridplan.errors import (
@@ -26,6 +26,7 @@ from gridplan.errors import (
     IslandError,
     SolverError,
 )
+from gridplan.existing import Assessment, Rebalance, assess, rebalance
 from gridplan.scenario import load_scenario, run_scenario
 from gridplan.territory import Territory
 
@@ -33,6 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Allocation",
+    "Assessment",
     "CRSError",
     "ColumnError",
     "ConfigError",
@@ -45,18 +47,22 @@ __all__ = [
     "InputError",
     "IslandError",
     "NeedRule",
+    "Rebalance",
     "Rules",
     "SolverError",
     "Territory",
     "__version__",
     "allocate",
+    "assess",
     "budget_sweep",
     "datasets",
     "divide",
+    "existing",
     "load_scenario",
     "locate",
     "maps",
     "minimum_budget",
     "plots",
+    "rebalance",
     "run_scenario",
 ]
