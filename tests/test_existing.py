@@ -226,3 +226,27 @@ def test_column_import_reads_numbers_as_text():
     assert imp.assignment.tolist()[:3] == ["1", "1", "2"] and imp.gaps == [3]
     r = rebalance(imp, t, tolerance=0.0)
     assert r.plan.assignment.tolist() == ["1", "1", "2", "2"]
+
+
+def test_overfull_grid_is_split_with_the_next_code():
+    t = lattice_territory(9, 1, 1)  # a new estate made G01 twice as big as G02
+    old = pd.Series(["G01"] * 6 + ["G02"] * 3, index=t.units.index)
+    r = rebalance(old, t, tolerance=0.0, households_per_grid=3)
+    check_plan(r, t, 0.0)
+    assert r.new_grids == ["G03"] and r.merged_grids == []
+    assert r.plan.assignment.tolist() == ["G01"] * 3 + ["G03"] * 3 + ["G02"] * 3
+    assert set(r.changes["reason"]) == {"split"} and r.units_moved == 3
+
+
+def test_surplus_grid_is_merged_into_its_lightest_neighbour():
+    t = lattice_territory(6, 1, [1, 1, 1, 1, 1, 1])
+    old = pd.Series(["G01"] * 2 + ["G02"] * 2 + ["G03"] * 2, index=t.units.index)
+    r = rebalance(old, t, tolerance=0.0, households_per_grid=3)
+    check_plan(r, t, 0.0)
+    assert r.merged_grids == ["G01"]
+    assert r.plan.assignment.tolist() == ["G02"] * 3 + ["G03"] * 3
+    log = r.changes.set_index("unit")
+    assert log.loc[[0, 1], "reason"].tolist() == ["merged", "merged"]
+    assert log.loc[3, "reason"] == "balance" and r.units_moved == 3
+    with pytest.raises(ConfigError, match="households_per_grid"):
+        rebalance(old, t, households_per_grid=0)

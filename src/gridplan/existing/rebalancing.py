@@ -32,12 +32,14 @@ from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from gridplan.division._graph import Adjacency
 from gridplan.division.codes import format_code, parent_code
 from gridplan.division.plan import GridPlan
 from gridplan.errors import ConfigError, InfeasibleError, InputError, format_rows
 from gridplan.existing._moves import Mover
+from gridplan.existing._resize import resize
 from gridplan.existing.importing import ImportedGrids
 
 __all__ = ["Rebalance", "rebalance"]
@@ -57,7 +59,9 @@ class Rebalance:
         One row per unit whose grid changed: ``unit``, ``from`` (``None`` for
         units new to the plan), ``to``, ``reason`` (``"balance"``,
         ``"joined"``: new or in no grid, ``"cut off"``: a piece of a grid
-        in several pieces, ``"parent"``: outside its grid's parent) and the
+        in several pieces, ``"parent"``: outside its grid's parent,
+        ``"split"``: to the new half of a split grid, ``"merged"``: its grid
+        was merged into a neighbour) and the
         units' population, households and balance column.
     removed
         Units of the old plan that are not in the territory: ``unit``, ``from``.
@@ -70,6 +74,7 @@ class Rebalance:
     removed: pd.DataFrame
     before: pd.Series
     new_grids: list[str] = field(default_factory=list)
+    merged_grids: list[str] = field(default_factory=list)
 
     @property
     def units_moved(self) -> int:
@@ -119,7 +124,8 @@ class Rebalance:
                 f"{self.households_moved:,.0f} household(s) moved, "
                 f"{len(self.grids_changed)} of {m['n_grids']} grid(s) changed",
                 f"  {int(self.changes['from'].isna().sum())} new unit(s) joined, "
-                f"{len(self.removed)} removed, {len(self.new_grids)} new grid(s)",
+                f"{len(self.removed)} removed, {len(self.new_grids)} new grid(s), "
+                f"{len(self.merged_grids)} merged",
                 self.plan.summary(timing=False),
             ]
         )
@@ -137,6 +143,7 @@ class Rebalance:
             "population_moved": self.population_moved,
             "grids_changed": self.grids_changed,
             "new_grids": list(self.new_grids),
+            "merged_grids": list(self.merged_grids),
             "removed": [plain(u) for u in self.removed["unit"]],
             "changes": [
                 {k: plain(v) for k, v in row.items()} for row in self.changes.to_dict("records")
@@ -346,6 +353,7 @@ def rebalance(
     balance: str | None = None,
     within: str | None = None,
     locked: Iterable[Hashable] | Mapping[Hashable, Any] | None = None,
+    households_per_grid: float | None = None,
     strict: bool = True,
     max_rounds: int = 40,
 ) -> Rebalance:
@@ -371,6 +379,11 @@ def rebalance(
         Parents whose grids are all within tolerance move nothing.
     locked
         Unit ids (or a mapping's keys) that never change grid.
+    households_per_grid
+        When given, each parent gets ``round(load / households_per_grid)``
+        grids (at least one): the heaviest grids are split in two (the new
+        grid takes the next free code) or the lightest merged into their
+        lightest neighbour; by default the number of grids is kept.
     strict
         Raise :class:`~gridplan.errors.InfeasibleError` when some grid stays
         outside tolerance (``details["achieved_tolerance"]`` is one that
@@ -381,36 +394,18 @@ def rebalance(
     without ever splitting a grid; see :mod:`gridplan.existing._moves`.
     """
     start = time.perf_counter()
-    old, params, own = _old_assignment(plan)
-    territory = own if territory is None else territory
-    if territory is None or not hasattr(territory, "units"):
-        raise ConfigError("give the territory: rebalance(plan, territory, tolerance=...).")
+    old, params, territory = _inputs(plan, territory)
     tol = _check_tolerance(tolerance)
-    if not old.index.is_unique:
-        dup = old.index[old.index.duplicated()].unique()
-        raise InputError(
-            f"the old assignment repeats unit id(s) {format_rows(dup)}.", rows=list(dup)
-        )
     if balance is None:
         balance = params.get("balance") or (
             "households" if territory.households_col else "population"
         )
     bcol = territory.column(balance)
     within = params.get("within") if within is None else within
-    units = territory.units
-    weight = units[bcol].to_numpy(dtype=float)
+    weight = territory.units[bcol].to_numpy(dtype=float)
     work = _prepare(territory, old, within)
-    lock = _locked_mask(locked, units.index)
-    _cut_off(work, weight, within)
-    lost = [u for u in work.reason if lock[u] and work.reason[u] != "joined"]
-    if lost:
-        rows = list(units.index[lost])
-        raise ConfigError(
-            f"locked unit(s) {format_rows(rows)} are cut off from their grid (in another "
-            "piece or parent), so they must move; unlock them.",
-            rows=rows,
-        )
-    new_grids = _join(work)
+    lock = _locked_mask(locked, territory.units.index)
+    new_grids, merged = _repair(territory, work, weight, lock, within, households_per_grid)
     lo, hi = _bounds(work, weight, tol)
     mover = Mover(
         work.nb,
@@ -422,9 +417,7 @@ def rebalance(
         hi.tolist(),
     )
     mover.run(max_rounds=max_rounds)
-    after = pd.Series(
-        np.asarray(work.codes, dtype=object)[mover.labels], index=units.index, name="grid"
-    )
+    work.labels = np.asarray(mover.labels)
     params.update(
         n_grids=len(work.codes),
         tolerance=tol,
@@ -434,19 +427,96 @@ def rebalance(
         n_locked=int(lock.sum()),
         method="rebalance",
     )
-    for key, value in (("households_per_grid", None), ("seed", 0), ("strict", strict)):
+    params["households_per_grid"] = households_per_grid
+    for key, value in (("seed", 0), ("strict", strict)):
         params.setdefault(key, value)
+    return _result(territory, old, work, params, weight, start, new_grids, merged)
+
+
+def _inputs(plan: Any, territory: Any) -> tuple[pd.Series, dict[str, Any], Any]:
+    old, params, own = _old_assignment(plan)
+    territory = own if territory is None else territory
+    if territory is None or not hasattr(territory, "units"):
+        raise ConfigError("give the territory: rebalance(plan, territory, tolerance=...).")
+    if not old.index.is_unique:
+        dup = old.index[old.index.duplicated()].unique()
+        raise InputError(
+            f"the old assignment repeats unit id(s) {format_rows(dup)}.", rows=list(dup)
+        )
+    return old, params, territory
+
+
+def _repair(
+    territory: Any,
+    work: _Work,
+    weight: np.ndarray,
+    lock: np.ndarray,
+    within: str | None,
+    per_grid: float | None,
+) -> tuple[list[str], list[str]]:
+    """Cut-off pieces and new units join a neighbour; then split or merge to the grid count."""
+    _cut_off(work, weight, within)
+    lost = [u for u in work.reason if lock[u] and work.reason[u] != "joined"]
+    if lost:
+        rows = list(territory.units.index[lost])
+        raise ConfigError(
+            f"locked unit(s) {format_rows(rows)} are cut off from their grid (in another "
+            "piece or parent), so they must move; unlock them.",
+            rows=rows,
+        )
+    new_grids = _join(work)
+    if per_grid is None:
+        return new_grids, []
+    size = _as_size(per_grid)
+    cent = shapely.centroid(np.asarray(territory.units.geometry.array))
+    split, merged, reason = resize(
+        work.labels,
+        work.group,
+        work.codes,
+        work.nb,
+        weight,
+        (shapely.get_x(cent), shapely.get_y(cent)),
+        size,
+        lambda gi: _next_code(work, gi),
+        lock,
+    )
+    work.reason.update({u: r for u, r in reason.items() if u not in work.reason})
+    new_grids = [c for c in [*new_grids, *split] if c not in merged]
+    return new_grids, merged
+
+
+def _as_size(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
+        raise ConfigError(f"households_per_grid={value!r}: give a positive number, e.g. 300.")
+    return float(value)
+
+
+def _result(
+    territory: Any,
+    old: pd.Series,
+    work: _Work,
+    params: dict[str, Any],
+    weight: np.ndarray,
+    start: float,
+    new_grids: list[str],
+    merged: list[str],
+) -> Rebalance:
+    units = territory.units
+    after = pd.Series(
+        np.asarray(work.codes, dtype=object)[work.labels], index=units.index, name="grid"
+    )
+    tol = params["tolerance"]
     result = GridPlan(territory, after, params, seconds=time.perf_counter() - start)
-    if strict and result.metrics["violations"]:
-        work.labels = np.asarray(mover.labels)
+    if params["strict"] and result.metrics["violations"]:
         raise _infeasible(result, weight, work, tol)
     before = old.reindex(units.index)
     gone = old.index[~old.index.isin(units.index)]
     removed = pd.DataFrame({"unit": gone, "from": old.loc[gone].to_numpy(dtype=object)})
     return Rebalance(
         plan=result,
-        changes=_change_log(territory, before, after, work.reason, bcol),
+        changes=_change_log(territory, before, after, work.reason, params["balance_column"]),
         removed=removed,
         before=before,
         new_grids=new_grids,
+        merged_grids=merged,
     )
