@@ -250,3 +250,15 @@ def test_surplus_grid_is_merged_into_its_lightest_neighbour():
     assert log.loc[3, "reason"] == "balance" and r.units_moved == 3
     with pytest.raises(ConfigError, match="households_per_grid"):
         rebalance(old, t, households_per_grid=0)
+
+
+def test_swap_the_flows_cannot_make_is_redrawn_locally():
+    # 2 x 2 blocks: A = bottom row (2 + 3), B = top row (2 + 1), target 4 each at tolerance 0.
+    # No single move works (the flow asks for 1 household, units weigh 2 and 3); re-drawing the
+    # neighbourhood gives the columns, and A keeps the column with its heavier unit.
+    t = lattice_territory(2, 2, [2, 3, 2, 1])
+    old = pd.Series(["A", "A", "B", "B"], index=t.units.index)
+    r = rebalance(old, t, tolerance=0.0)
+    check_plan(r, t, 0.0)
+    assert r.plan.assignment.tolist() == ["B", "A", "B", "A"]
+    assert r.changes["unit"].tolist() == [0, 3] and r.households_moved == 3

@@ -237,9 +237,13 @@ class Mover:
             if not done:
                 return back
 
-    def run(self, max_rounds: int = 40) -> bool:
-        """Rounds of flow and moves until every grid is within bounds; True on success."""
-        original = list(self.labels)
+    def run(self, max_rounds: int = 40, home: Sequence[int] | None = None) -> bool:
+        """Rounds of flow and moves until every grid is within bounds; True on success.
+
+        On success, units moved needlessly go back to ``home`` (default: the
+        labels at the start), see :meth:`undo`.
+        """
+        original = list(self.labels) if home is None else list(home)
         for _ in range(max_rounds):
             if not self.out_of_bounds():
                 self.undo(original)

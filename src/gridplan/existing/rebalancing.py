@@ -39,6 +39,7 @@ from gridplan.division.codes import format_code, parent_code
 from gridplan.division.plan import GridPlan
 from gridplan.errors import ConfigError, InfeasibleError, InputError, format_rows
 from gridplan.existing._moves import Mover
+from gridplan.existing._redraw import redraw
 from gridplan.existing._resize import resize
 from gridplan.existing.importing import ImportedGrids
 
@@ -406,18 +407,7 @@ def rebalance(
     work = _prepare(territory, old, within)
     lock = _locked_mask(locked, territory.units.index)
     new_grids, merged = _repair(territory, work, weight, lock, within, households_per_grid)
-    lo, hi = _bounds(work, weight, tol)
-    mover = Mover(
-        work.nb,
-        work.lens,
-        work.labels.tolist(),
-        weight.tolist(),
-        lock.tolist(),
-        lo.tolist(),
-        hi.tolist(),
-    )
-    mover.run(max_rounds=max_rounds)
-    work.labels = np.asarray(mover.labels)
+    work.labels = _balance(territory, work, weight, lock, tol, bcol, max_rounds)
     params.update(
         n_grids=len(work.codes),
         tolerance=tol,
@@ -431,6 +421,28 @@ def rebalance(
     for key, value in (("seed", 0), ("strict", strict)):
         params.setdefault(key, value)
     return _result(territory, old, work, params, weight, start, new_grids, merged)
+
+
+def _balance(
+    territory: Any,
+    work: _Work,
+    weight: np.ndarray,
+    lock: np.ndarray,
+    tol: float,
+    bcol: str,
+    max_rounds: int,
+) -> np.ndarray:
+    """Flows and boundary moves; where they cannot finish, neighbourhoods re-drawn, then again."""
+    lo, hi = _bounds(work, weight, tol)
+    home = work.labels.tolist()
+    args = (weight.tolist(), lock.tolist(), lo.tolist(), hi.tolist())
+    mover = Mover(work.nb, work.lens, home, *args)
+    if mover.run(max_rounds=max_rounds):
+        return np.asarray(mover.labels)
+    labels = redraw(territory, work.nb, np.asarray(mover.labels), weight, (lo, hi), tol, bcol, lock)
+    again = Mover(work.nb, work.lens, labels.tolist(), *args)
+    again.run(max_rounds=max_rounds, home=home)
+    return np.asarray(again.labels)
 
 
 def _inputs(plan: Any, territory: Any) -> tuple[pd.Series, dict[str, Any], Any]:
