@@ -262,3 +262,12 @@ def test_swap_the_flows_cannot_make_is_redrawn_locally():
     check_plan(r, t, 0.0)
     assert r.plan.assignment.tolist() == ["B", "A", "B", "A"]
     assert r.changes["unit"].tolist() == [0, 3] and r.households_moved == 3
+
+
+def test_strict_false_overrides_the_plans_own_setting():
+    from gridplan import divide
+
+    t = lattice_territory(4, 1, [1, 1, 1, 5])
+    plan = divide(t, n_grids=2, tolerance=0.3)  # params["strict"] is True
+    r = rebalance(plan, t, tolerance=0.1, strict=False)
+    assert r.plan.params["strict"] is False and r.plan.metrics["violations"]

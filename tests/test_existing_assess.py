@@ -224,3 +224,35 @@ def test_cli_assess_writes_every_file(district, tmp_path):
         )
         == 2
     )
+
+
+# -- the sample district: hand-drawn grids, and the district five years later --------------------
+
+
+def test_sample_hand_drawn_and_five_years_later():
+    from gridplan import divide
+    from gridplan.datasets import load_existing, load_sample
+    from gridplan.datasets._existing import UNCHANGED
+    from gridplan.existing import grids_from_layer
+
+    s, e = load_sample(), load_existing()
+    kw = {
+        "population": "population",
+        "households": "households",
+        "id": "unit_id",
+        "parent": "community",
+    }
+    t0, t5 = Territory(s.units, **kw), Territory(e.units_5y, **kw)
+    drawn = grids_from_layer(t0, e.grids, worker="worker")
+    assert drawn.gaps and len(drawn.overlaps) and drawn.workers is not None
+    assert load_existing().grids.equals(e.grids)  # deterministic
+    plan0 = divide(t0, households_per_grid=300, tolerance=0.10, within="community")
+    r = rebalance(plan0, t5, 0.10)
+    plan = r.plan
+    assert plan.metrics["violations"] == [] and plan.metrics["contiguous"]
+    assert plan.grids["households"].sum() == t5.units["households"].sum()
+    assert set(UNCHANGED) <= set(r.parents_untouched)
+    assert len(r.removed) == 9  # eight courtyards demolished, one plot rebuilt as two units
+    added = r.changes[r.changes["from"].isna()]
+    assert sorted(added["unit"]) == sorted(set(t5.units.index) - set(t0.units.index))
+    assert set(added["reason"]) == {"joined"}

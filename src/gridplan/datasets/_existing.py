@@ -60,8 +60,11 @@ def _grids(layers: dict[str, gpd.GeoDataFrame], rng: np.random.Generator) -> gpd
         for i, g in enumerate(_strips(poly, k, rng), start=1):
             codes.append(f"{code}-{i:02d}")
             geoms.append(g)
-    # Two drawing mistakes: a hole in the third grid, the seventh drawn 40 m over its neighbours.
-    hole = shapely.buffer(shapely.point_on_surface(geoms[2]), 110.0)
+    # Two drawing mistakes: a hole (three units) in the third grid, the seventh drawn 40 m over
+    # its neighbours.
+    inside = units[units.geometry.covered_by(geoms[2])]
+    near = inside.geometry.distance(shapely.point_on_surface(geoms[2])).sort_values(kind="stable")
+    hole = shapely.union_all(shapely.buffer(inside.geometry.loc[near.index[:3]].array, 0.5))
     geoms[2] = shapely.difference(geoms[2], hole)
     geoms[6] = shapely.buffer(geoms[6], 40.0, join_style="mitre")
     names = layers["workers"].sort_values("worker_id")["name"].tolist()

@@ -57,9 +57,11 @@ class Mover:
         k = len(self.lo)
         self.load = [0.0] * k
         self.size = [0] * k
+        self.members: list[set[int]] = [set() for _ in range(k)]
         for u, g in enumerate(self.labels):
             self.load[g] += self.w[u]
             self.size[g] += 1
+            self.members[g].add(u)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -76,6 +78,8 @@ class Mover:
         self.size[p] -= 1
         self.size[q] += 1
         self.labels[u] = q
+        self.members[p].discard(u)
+        self.members[q].add(u)
 
     def removable(self, u: int) -> bool:
         """True when ``u``'s grid stays one non-empty piece without ``u``."""
@@ -162,9 +166,7 @@ class Mover:
     def transfer(self, a: int, b: int, xlo: float, xhi: float, barred: set[int]) -> float:
         """Move units of ``a`` next to ``b`` into ``b`` until at least ``xlo`` (at most ``xhi``)."""
         lab = self.labels
-        frontier = {
-            u for u in range(len(lab)) if lab[u] == a and any(lab[v] == b for v in self.nb[u])
-        }
+        frontier = {u for u in self.members[a] if any(lab[v] == b for v in self.nb[u])}
         x, empty = 0.0, 0
         while x < xlo - _EPS:
             cands = sorted(

@@ -32,17 +32,30 @@ def _grid_neighbours(nb: list[list[int]], labels: np.ndarray, k: int) -> list[se
     return out
 
 
-def _neighbourhood(g: int, near: list[set[int]], load: np.ndarray, lo, hi, tol: float) -> set[int]:
-    """``g`` and rings of neighbours until their mean load is well inside ``g``'s bounds."""
+def _neighbourhood(
+    g: int,
+    near: list[set[int]],
+    load: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray],
+    tol: float,
+    taken: set[int],
+) -> tuple[list[int], float]:
+    """``g`` and rings of free neighbours until their mean load leaves room for half the tolerance.
+
+    Returns the grids and the tolerance their re-drawing needs so that every
+    grid lands within ``g``'s bounds (0 when no neighbourhood leaves room).
+    """
+    lo, hi = float(bounds[0][g]), float(bounds[1][g])
     cluster = {g}
     while True:
-        ring = set().union(*(near[c] for c in cluster)) - cluster
+        ring = set().union(*(near[c] for c in cluster)) - cluster - taken
         if not ring:
-            return cluster
+            return sorted(cluster), -1.0
         cluster |= ring
         mean = float(load[sorted(cluster)].mean())
-        if lo[g] + 0.5 * tol * mean <= mean <= hi[g] - 0.5 * tol * mean:
-            return cluster
+        inner = min(hi / mean - 1, 1 - lo / mean, tol) if mean > 0 else 0.0
+        if inner >= 0.5 * tol:
+            return sorted(cluster), inner
 
 
 def _match(old: np.ndarray, new: np.ndarray, weight: np.ndarray, grids: list[int]) -> np.ndarray:
@@ -84,11 +97,12 @@ def redraw(
     for g in bad:
         if g in done:
             continue
-        grids = sorted(_neighbourhood(g, near, load, lo, hi, tol) - done)
-        done |= set(grids)
+        grids, inner = _neighbourhood(g, near, load, bounds, tol, done)
         inside = np.flatnonzero(np.isin(labels, grids))
         mean = float(load[grids].mean())
-        inner = max(0.0, min(float(hi[g]) / mean - 1, 1 - float(lo[g]) / mean)) if mean else tol
+        if inner < 0 or float(weight[inside].max()) > mean * (1 + inner):
+            continue  # no room, or a unit heavier than a grid may be: divide cannot help
+        done |= set(grids)
         sub = Territory(
             units.iloc[inside],
             population=territory.population_col,

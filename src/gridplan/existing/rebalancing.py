@@ -417,9 +417,8 @@ def rebalance(
         n_locked=int(lock.sum()),
         method="rebalance",
     )
-    params["households_per_grid"] = households_per_grid
-    for key, value in (("seed", 0), ("strict", strict)):
-        params.setdefault(key, value)
+    params.update(households_per_grid=households_per_grid, strict=strict)
+    params.setdefault("seed", 0)
     return _result(territory, old, work, params, weight, start, new_grids, merged)
 
 
