@@ -32,7 +32,7 @@ from gridplan.allocation.rules import Rules
 from gridplan.division._graph import Adjacency
 from gridplan.division.codes import parent_code
 from gridplan.division.plan import GridPlan
-from gridplan.errors import ConfigError, InfeasibleError
+from gridplan.errors import ConfigError, GridplanError
 from gridplan.existing.compare import moved_between
 from gridplan.existing.importing import ImportedGrids, grids_from_column, grids_from_layer
 from gridplan.existing.rebalancing import Rebalance, _join, _prepare, rebalance
@@ -377,15 +377,19 @@ def _row(name: str, plan: GridPlan, tol: float, moved: tuple[float, int], note: 
 
 
 def _compare(
-    territory: Any, plan: GridPlan, tol: float, within: str | None, seed: int
+    territory: Any,
+    plan: GridPlan,
+    imported: ImportedGrids,
+    tol: float,
+    within: str | None,
+    seed: int,
 ) -> tuple[pd.DataFrame, Rebalance | None, GridPlan | None]:
     from gridplan.division import divide
 
     hh = territory.units[territory.households_col or plan.params["balance_column"]].to_numpy()
     rows = [_row("existing", plan, tol, (0.0, 0))]
     kw = {"balance": plan.params["balance"], "within": within}
-    re_plan: Rebalance | None = rebalance(plan, territory, tol, strict=False, **kw)
-    assert re_plan is not None
+    re_plan = rebalance(imported, territory, tol, strict=False, **kw)
     note = "" if not re_plan.plan.metrics["violations"] else "best found, outside tolerance"
     moved = (re_plan.households_moved, re_plan.units_moved)
     rows.append(_row("rebalanced", re_plan.plan, tol, moved, note))
@@ -398,7 +402,7 @@ def _compare(
             strict=False,
             **kw,
         )
-    except InfeasibleError as exc:
+    except GridplanError as exc:
         fresh = None
         rows.append({"plan": "redrawn", "note": f"divide failed: {exc}"})
     if fresh is not None:
@@ -464,7 +468,7 @@ def assess(
     bal, table, per_worker = _balance(territory, plan, tol, rules or Rules(), names)
     table["pieces"] = [topo["grids_in_pieces"].get(str(c), 1) for c in table.index]
     comparison, re_plan, fresh = (
-        _compare(territory, plan, tol, within, seed)
+        _compare(territory, plan, imported, tol, within, seed)
         if compare
         else (pd.DataFrame([_row("existing", plan, tol, (0.0, 0))]), None, None)
     )
