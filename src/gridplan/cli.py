@@ -8,6 +8,7 @@ print a traceback; warnings about the result go to stderr even with ``--quiet``.
     gridplan run scenario.toml --out out
     gridplan divide units.gpkg --population pop --households hh --households-per-grid 300 --out out
     gridplan allocate out/grids.geojson --sites sites.geojson --budget 5e6 --out out2
+    gridplan assess units.gpkg --population pop --households hh --grids grids.gpkg --out out3
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     alloc.add_argument("--mip-gap", type=float, help="relative gap to stop at")
     alloc.add_argument("--no-map", action="store_true", help="skip map.html")
     alloc.add_argument("--out", required=True, help="output folder")
-    for command in (demo, run, div, alloc):
+    assess = _assess_parser(sub)
+    for command in (demo, run, div, alloc, assess):
         _quiet_option(command)
     return p
 
@@ -159,6 +161,53 @@ def _given(args: argparse.Namespace, keys: Sequence[str]) -> dict[str, Any]:
     return {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
 
 
+def _assess_parser(sub: Any) -> argparse.ArgumentParser:
+    ass = sub.add_parser("assess", help="assess existing grids and what re-balancing takes")
+    ass.add_argument("units", help="units file (GeoPackage, GeoJSON, Shapefile, zip)")
+    ass.add_argument("--population", required=True, help="population column")
+    ass.add_argument("--households", help="households column")
+    ass.add_argument("--id", help="unit id column (default: row order)")
+    src = ass.add_mutually_exclusive_group(required=True)
+    src.add_argument("--grids", help="existing grids layer file")
+    src.add_argument("--column", help="units column holding each unit's grid code")
+    ass.add_argument("--code", default="code", help="grid code column of --grids (code)")
+    ass.add_argument("--worker", help="worker name column of --grids")
+    ass.add_argument("--tolerance", type=float, default=0.05, help="allowed deviation (0.05)")
+    ass.add_argument("--balance", default=None, help="column to balance (default households)")
+    ass.add_argument("--within", help="parent column grids must nest in")
+    ass.add_argument("--islands", choices=["raise", "connect"], default="raise")
+    ass.add_argument("--no-compare", action="store_true", help="skip rebalance and divide")
+    ass.add_argument("--no-map", action="store_true", help="skip map.html")
+    ass.add_argument("--out", required=True, help="output folder")
+    return ass
+
+
+def _assess(args: argparse.Namespace) -> list[Any]:
+    from gridplan.existing.run import run_assess
+
+    tkw: dict[str, Any] = {"population": args.population, "islands": args.islands}
+    for key in ("households", "id"):
+        if getattr(args, key):
+            tkw[key] = getattr(args, key)
+    if args.within:
+        tkw["parent"] = args.within
+    _, files = run_assess(
+        args.units,
+        args.out,
+        territory_kwargs=tkw,
+        grids=args.grids,
+        column=args.column,
+        code=args.code,
+        worker=args.worker,
+        map=not args.no_map,
+        tolerance=args.tolerance,
+        balance=args.balance,
+        within=args.within,
+        compare=not args.no_compare,
+    )
+    return files
+
+
 def _divide_config(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.scenario import parse_scenario
 
@@ -185,6 +234,11 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
         result = run_scenario(load_scenario(args.scenario), args.out, progress=progress)
     elif args.command == "divide":
         result = run_scenario(_divide_config(args), args.out, progress=progress)
+    elif args.command == "assess":
+        files = _assess(args)
+        return "\n".join(
+            [f"wrote {len(files)} file(s) to {args.out}:", *(f"  {p.name}" for p in files)]
+        )
     else:
         from gridplan.scenario import run_allocation
 
