@@ -10,7 +10,7 @@ graph) → :func:`divide` (balanced contiguous grids, a :class:`GridPlan`) →
 []
 """
 
-from gridplan import datasets, locate, maps, plots
+from gridplan import batch, datasets, locate, maps, plots
 from gridplan.allocation import Allocation, NeedRule, Rules, allocate, budget_sweep, minimum_budget
 from gridplan.division import GridPlan, divide
 from gridplan.errors import (
@@ -50,6 +50,7 @@ __all__ = [
     "Territory",
     "__version__",
     "allocate",
+    "batch",
     "budget_sweep",
     "datasets",
     "divide",

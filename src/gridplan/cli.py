@@ -7,6 +7,10 @@ Exit codes: 0 success, 2 bad input (one line naming the file, column or key),
     gridplan run scenario.toml --out out
     gridplan divide units.gpkg --population pop --households hh --households-per-grid 300 --out out
     gridplan allocate out/grids.geojson --sites sites.geojson --budget 5e6 --out out2
+    gridplan batch city.toml --regions street --out out --workers 8
+
+A batch exits 0 when it ran to the end, even if some regions failed: each region's
+result (done, or failed with the error) is in out/manifest.json and out/summary.csv.
 """
 
 from __future__ import annotations
@@ -88,7 +92,50 @@ def _parser() -> argparse.ArgumentParser:
     alloc.add_argument("--mip-gap", type=float, help="relative gap to stop at")
     alloc.add_argument("--no-map", action="store_true", help="skip map.html")
     alloc.add_argument("--out", required=True, help="output folder")
+    _batch_parser(sub)
     return p
+
+
+def _batch_parser(sub: Any) -> None:
+    bat = sub.add_parser("batch", help="run a scenario over every region (street/community)")
+    bat.add_argument("scenario", help="scenario file (.toml) over the whole city")
+    bat.add_argument("--regions", help="region column; omit when paths contain {region}")
+    bat.add_argument("--out", required=True, help="output folder (one subfolder per region)")
+    bat.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    bat.add_argument("--scheduler", help="Dask: 'local' or a scheduler address tcp://host:8786")
+    bat.add_argument("--retry-failed", action="store_true", help="re-run failed regions")
+    bat.add_argument(
+        "--budget-rule",
+        default="households",
+        help="households (share the budget, default), same, or column:NAME",
+    )
+    bat.add_argument("--no-merge", action="store_true", help="skip the city-level files")
+
+
+def _batch(args: argparse.Namespace) -> str:
+    from gridplan.batch import run_batch
+
+    if args.workers is not None and args.workers < 1:
+        from gridplan.errors import ConfigError
+
+        raise ConfigError(f"--workers {args.workers}: give 1 or more worker processes.")
+    res = run_batch(
+        args.scenario,
+        args.regions,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        retry_failed=args.retry_failed,
+        budget=args.budget_rule,
+        merge=not args.no_merge,
+        progress=False if args.quiet else None,
+    )
+    lines = [
+        f"{len(res.records)} region(s): {len(res.done)} done, {len(res.failed)} failed "
+        f"({len(res.ran)} ran, {len(res.skipped)} unchanged); manifest {res.out / 'manifest.json'}"
+    ]
+    lines += [f"  failed {r}: {res.records[r]['error']['type']}" for r in res.failed[:20]]
+    return "\n".join(lines)
 
 
 def _divide_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -115,6 +162,8 @@ def _divide_config(args: argparse.Namespace) -> dict[str, Any]:
 def _run(args: argparse.Namespace, progress: _Progress) -> str:
     from gridplan.scenario import load_scenario, run_scenario
 
+    if args.command == "batch":
+        return _batch(args)
     if args.command == "demo":
         from gridplan.datasets import load_sample
         from gridplan.scenario.demo import demo_scenario
@@ -150,7 +199,7 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gridplan`` command; returns the exit code."""
     args = _parser().parse_args(argv)
-    progress = _Progress(total=5, quiet=args.quiet)
+    progress = _Progress(total=5, quiet=args.quiet or args.command == "batch")  # batch: own bar
     try:
         message = _run(args, progress)
     except InfeasibleError as exc:
