@@ -12,7 +12,13 @@ True
 """
 
 from gridplan.batch.run import MANIFEST, BatchResult, SerialExecutor, load_manifest, run_batch
-from gridplan.batch.source import LayerSource, quote_identifier, sql_literal, write_partitioned
+from gridplan.batch.source import (
+    LayerSource,
+    index_column,
+    quote_identifier,
+    sql_literal,
+    write_partitioned,
+)
 from gridplan.batch.synthetic import make_city, write_city
 from gridplan.batch.task import input_hash, region_folder, region_seed, run_region
 
@@ -21,6 +27,7 @@ __all__ = [
     "BatchResult",
     "LayerSource",
     "SerialExecutor",
+    "index_column",
     "input_hash",
     "load_manifest",
     "make_city",

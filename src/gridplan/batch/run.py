@@ -23,13 +23,14 @@ from typing import Any
 
 import pandas as pd
 
-from gridplan import __version__
+from gridplan.batch.postgis import redact
 from gridplan.batch.source import PLACEHOLDER, LayerSource
-from gridplan.batch.task import RegionTask, region_seed, run_region
+from gridplan.batch.task import RegionTask, _version, region_seed, run_region
 from gridplan.errors import ColumnError, ConfigError, DataValueError, format_rows
 from gridplan.io.atomic import write_text
 
 __all__ = ["MANIFEST", "BatchResult", "SerialExecutor", "load_manifest", "run_batch"]
+
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -218,6 +219,9 @@ def _executor(
         return
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        # Workers fork from a server that has imported gridplan once, not each on its own.
+        ctx.set_forkserver_preload(["gridplan.batch.task", "gridplan.scenario.run"])
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
     try:
         yield pool
@@ -303,6 +307,7 @@ def run_batch(
     merge: bool = True,
     progress: bool | Progress | None = None,
     flush_seconds: float = 2.0,
+    db: str | None = None,
 ) -> BatchResult:
     """Run a scenario over every region of a city; see the README section "City-scale batch".
 
@@ -316,7 +321,10 @@ def run_batch(
     skips regions whose inputs are unchanged (failed ones too, unless
     ``retry_failed``). ``executor`` is any :class:`concurrent.futures.Executor`;
     by default a process pool of ``workers`` (all cores; 1 runs in this process),
-    or Dask when ``scheduler`` is ``"local"`` or ``"tcp://host:8786"``.
+    or Dask when ``scheduler`` is ``"local"`` or ``"tcp://host:8786"``. With ``db``
+    (``postgresql://…#schema``) each done region's grids, unit assignment and
+    allocation also replace its rows in PostGIS, one transaction per region
+    (:mod:`gridplan.batch.postgis`); layer paths may be PostGIS tables too.
 
     >>> import tempfile
     >>> from gridplan.batch import make_city, write_city
@@ -331,6 +339,12 @@ def run_batch(
     if not math.isfinite(flush_seconds) or flush_seconds < 0:
         raise ConfigError(f"flush_seconds must be a number ≥ 0, got {flush_seconds!r}.")
     sources = _sources(cfg, regions)
+    if db is not None:
+        from gridplan.batch.postgis import is_postgis, prepare
+
+        if not is_postgis(db):
+            raise ConfigError(f"db={db!r}: give a postgresql://… URL (optionally #schema).")
+        prepare(db)
     planned = _plan_regions(cfg, sources["units"], budget)
     previous = load_manifest(out_dir).get("regions", {})
     tasks = [
@@ -342,12 +356,13 @@ def run_batch(
             sources,
             previous.get(code),
             retry_failed,
+            db,
         )
         for code, value, b in planned
     ]
     head = {"schema_version": MANIFEST_VERSION, "kind": "gridplan.batch",
             "scenario": cfg["name"], "regions_column": regions, "budget_rule": budget,
-            "gridplan_version": __version__}  # fmt: skip
+            "gridplan_version": _version(), "db": None if db is None else redact(db)}  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = _Manifest(out_dir, head, len(tasks), flush_seconds)
     bar = _Bar(len(tasks), progress)

@@ -12,6 +12,8 @@ only its own rows in its own worker:
 - GeoParquet: a single file or a folder partitioned by region
   (``<column>=<value>/part.parquet``, see :func:`write_partitioned`), read
   with a pyarrow filter, so only the matching partition or row groups are read.
+- PostGIS: ``postgresql://host/city#schema.table``, ``WHERE "<column>" = %s`` with
+  the value as a query parameter (see :mod:`gridplan.batch.postgis`).
 - One folder per region: a path containing ``{region}`` (for example
   ``city/{region}/units.gpkg``); the regions are the folders that exist.
 
@@ -25,6 +27,7 @@ import glob
 import numbers
 import os
 import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,7 @@ from gridplan.errors import ColumnError, ConfigError, InputError
 __all__ = [
     "PLACEHOLDER",
     "LayerSource",
+    "index_column",
     "quote_identifier",
     "sql_literal",
     "write_partitioned",
@@ -69,6 +73,10 @@ def sql_literal(value: Any) -> str:
         f"region value {value!r} ({type(value).__name__}) cannot be used as a region code; "
         "use a text or integer column for regions."
     )
+
+
+def _postgis(path: str) -> bool:
+    return path.startswith(("postgresql://", "postgres://"))
 
 
 def _is_parquet(path: str) -> bool:
@@ -132,7 +140,7 @@ class LayerSource:
         """Raise a typed error unless the layer exists and has the region column."""
         if self.per_folder:
             return
-        if not Path(self.path).exists():
+        if not _postgis(self.path) and not Path(self.path).exists():
             raise InputError(f"{self.what} file {self.path!r} does not exist; check the path.")
         if self.column is None:
             raise ConfigError(
@@ -148,6 +156,10 @@ class LayerSource:
 
     def fields(self) -> list[str]:
         """The layer's attribute column names."""
+        if _postgis(self.path):
+            from gridplan.batch import postgis
+
+            return postgis.fields(self.path, self.what)
         if _is_parquet(self.path):
             return [
                 f for f in _parquet_dataset(self.path, self.column).schema.names if f != "geometry"
@@ -169,6 +181,10 @@ class LayerSource:
         missing = [c for c in columns if c not in self.fields()]
         if missing:
             raise ColumnError(f"{self.what} file {self.path!r} lacks column(s) {missing}.")
+        if _postgis(self.path):
+            from gridplan.batch import postgis
+
+            return postgis.regions(self.path, self.what, columns)
         if _is_parquet(self.path):
             table = _parquet_dataset(self.path, self.column).to_table(columns=columns)
             return _plain(table.to_pandas())
@@ -192,6 +208,10 @@ class LayerSource:
 
             return read_layer(self.path.replace(PLACEHOLDER, str(value)), self.what, self.layer)
         assert self.column is not None
+        if _postgis(self.path):
+            from gridplan.batch import postgis
+
+            return postgis.read(self.path, self.what, self.column, value)
         if _is_parquet(self.path):
             return self._read_parquet(value)
         import pyogrio
@@ -235,3 +255,22 @@ def write_partitioned(
             part.reset_index(drop=True).to_parquet(tmp)
         written.append(target)
     return written
+
+
+def index_column(path: str | os.PathLike[str], layer: str, column: str) -> None:
+    """Add an index on ``column`` of a GeoPackage layer, so a region is a lookup, not a scan.
+
+    The names are checked against the layer and quoted; nothing is pasted raw.
+    """
+    src = LayerSource(layer, str(path), column, layer)
+    src.check()
+    name = quote_identifier(f"idx_{layer}_{column}")
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            con.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} "
+                f"ON {quote_identifier(layer)} ({quote_identifier(column)})"
+            )
+    finally:
+        con.close()

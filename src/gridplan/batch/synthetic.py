@@ -16,7 +16,6 @@ several seeds (the batch benchmark does).
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -135,19 +134,6 @@ def make_city(n_communities: int = 20, side: int = 6, seed: int = 0) -> dict[str
     }
 
 
-def _index(path: Path, layer: str, column: str) -> None:
-    """An SQLite index on the region column, so a region's rows are found without a scan."""
-    from gridplan.batch.source import quote_identifier
-
-    name = quote_identifier(f"idx_{layer}_{column}")
-    with sqlite3.connect(path) as con:
-        con.execute(
-            f"CREATE INDEX IF NOT EXISTS {name} "
-            f"ON {quote_identifier(layer)} ({quote_identifier(column)})"
-        )
-    con.close()
-
-
 def write_city(
     city: dict[str, gpd.GeoDataFrame],
     folder: str | os.PathLike[str],
@@ -166,6 +152,7 @@ def write_city(
     (500000.0, 'units.gpkg')
     """
     from gridplan.batch.merge import write_gpkg
+    from gridplan.batch.source import index_column
     from gridplan.scenario import parse_scenario
 
     folder = Path(folder)
@@ -174,7 +161,7 @@ def write_city(
         paths[name] = folder / f"{name}.gpkg"
         write_gpkg(gdf, paths[name], name)
         for column in ("community", "street"):
-            _index(paths[name], name, column)
+            index_column(paths[name], name, column)
     n = city["units"]["community"].nunique()
     raw = {
         "name": "synthetic city",

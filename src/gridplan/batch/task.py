@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +28,17 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from gridplan import __version__
 from gridplan.batch.source import LayerSource
 from gridplan.errors import InfeasibleError
 
 __all__ = ["RegionTask", "input_hash", "region_folder", "region_seed", "run_region"]
+
+
+def _version() -> str:
+    from gridplan import __version__  # not at import time: gridplan/__init__ imports this package
+
+    return __version__
+
 
 ERROR_FILE = "error.json"
 _SAFE = re.compile(r"[\w\-][\w\-.]*\Z")  # letters (any script), digits, _ - . ; no leading dot
@@ -74,7 +81,7 @@ def input_hash(layers: dict[str, gpd.GeoDataFrame], cfg: dict[str, Any]) -> str:
     for section, key in _PATH_KEYS:
         settings[section].pop(key, None)
     h = hashlib.sha256()
-    h.update(json.dumps([__version__, settings], sort_keys=True, default=str).encode())
+    h.update(json.dumps([_version(), settings], sort_keys=True, default=str).encode())
     for name in sorted(layers):
         h.update(name.encode() + b"\x1d" + _layer_bytes(layers[name]))
     return "sha256:" + h.hexdigest()
@@ -86,7 +93,8 @@ class RegionTask:
 
     ``cfg`` is the scenario with this region's seed and budget filled in;
     ``sources`` maps a layer name to where it is read from; ``previous`` is the
-    region's record from an earlier run (for resuming).
+    region's record from an earlier run (for resuming); ``db`` a PostGIS URL
+    (``postgresql://…#schema``) the results are also written to.
     """
 
     region: str
@@ -96,6 +104,7 @@ class RegionTask:
     sources: dict[str, LayerSource]
     previous: dict[str, Any] | None = None
     retry_failed: bool = False
+    db: str | None = None
 
     @property
     def folder(self) -> Path:
@@ -109,6 +118,16 @@ def _outline(units: gpd.GeoDataFrame) -> bytes | None:
     shape = shapely.union_all(shapely.make_valid(units.geometry.values))
     light = gpd.GeoSeries([shape.simplify(5.0)], crs=units.crs).to_crs(4326)
     return shapely.to_wkb(light.iloc[0])
+
+
+def _peak_rss_mb() -> float | None:
+    """Peak resident memory of this worker process so far, in MB (None where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 def _can_skip(task: RegionTask, digest: str) -> bool:
@@ -184,6 +203,7 @@ def run_region(task: RegionTask) -> dict[str, Any]:
         units = layers["units"]
         rec["input_hash"] = digest = input_hash(layers, cfg)
         rec["outline"] = _outline(units)
+        rec["read_seconds"] = round(time.perf_counter() - start, 3)
         rec["units"] = len(units)
         for col in (cfg["units"]["households"], cfg["units"]["population"]):
             if col and col in units.columns:
@@ -191,8 +211,14 @@ def run_region(task: RegionTask) -> dict[str, Any]:
         if _can_skip(task, digest):
             assert task.previous is not None
             return {**task.previous, **rec, "ran": False}
-        rec.update(_done(task, run_scenario(cfg, task.folder, layers=layers)))
+        result = run_scenario(cfg, task.folder, layers=layers)
+        if task.db is not None:
+            from gridplan.batch.postgis import write_region
+
+            rec["db_rows"] = write_region(task.db, task.region, result)
+        rec.update(_done(task, result))
     except Exception as exc:  # a GridplanError, or a bug: it must not stop the city; recorded
         rec.update(_failed(task, exc))
     rec["seconds"] = round(time.perf_counter() - start, 3)
+    rec["peak_rss_mb"] = _peak_rss_mb()
     return rec
