@@ -8,7 +8,7 @@ hire from its district's 100 grid-worker candidates and 300 volunteers (copied i
 community, ids prefixed by the community code). Scenario: 300 households per grid (±10
 %), the city's budget 1,500,000 yuan per community shared in proportion to households,
 HiGHS, no per-region maps. ``--kind small`` uses ``gridplan.batch.make_city`` (36-unit
-communities, about 4 grids each): the batch machinery's own cost.
+communities, about 3 grids each): the batch machinery's own cost.
 
 For each engine (a process pool, a Dask ``LocalCluster``) and 1 and 2 workers it
 reports: wall time, the sum of the regions' task times, overhead per task
@@ -108,9 +108,10 @@ def build_city(n: int, folder: Path) -> dict[str, Any]:
 
 
 def _phases(out: Path, records: dict[str, dict[str, Any]]) -> dict[str, float]:
-    total = {"task": 0.0, "read": 0.0, "divide": 0.0, "allocate": 0.0}
+    total = {"task": 0.0, "cpu": 0.0, "read": 0.0, "divide": 0.0, "allocate": 0.0}
     for rec in records.values():
         total["task"] += rec.get("seconds", 0.0)
+        total["cpu"] += rec.get("cpu_seconds") or 0.0
         total["read"] += rec.get("read_seconds", 0.0)
         timings = out / rec["folder"] / "timings.json"
         if rec["status"] == "done" and timings.exists():
@@ -149,6 +150,7 @@ def run_one(cfg: dict[str, Any], engine: str, workers: int, out: Path) -> dict[s
         "failed": len(res.failed),
         "wall_s": round(wall, 1),
         "task_sum_s": round(phases["task"], 1),
+        "cpu_per_region_s": round(phases["cpu"] / n, 2),
         "overhead_per_task_s": round((workers * wall - phases["task"]) / n, 3),
         "read_s": round(phases["read"], 1),
         "divide_s": round(phases["divide"], 1),
@@ -181,7 +183,8 @@ def main() -> None:
     else:
         from gridplan.batch import make_city, write_city
 
-        cfg = write_city(make_city(args.communities, side=6, seed=1), folder)
+        city = make_city(args.communities, side=6, seed=1)
+        cfg = write_city(city, folder, households_per_grid=800)
     units = gpd.read_file(cfg["units"]["path"], columns=["households"], ignore_geometry=True)
     rows = []
     for engine in args.engines.split(","):

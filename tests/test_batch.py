@@ -58,6 +58,8 @@ def test_interrupted_run_resumes_only_missing_regions(city20: dict, tmp_path: Pa
         run_batch(city20, "community", out, executor=SerialExecutor(), progress=stop_after_seven)
     first = load_manifest(out)
     assert sorted(first["regions"]) == sorted(seen)
+    # each region is recorded as it ends: nothing ran past the interruption
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(seen)
     assert first["counts"]["pending"] == 13
     stamps = {c: (out / c / "report.md").stat().st_mtime_ns for c in seen}
 

@@ -8,6 +8,8 @@ Exit codes: 0 success, 2 bad input (one line naming the file, column or key),
     gridplan divide units.gpkg --population pop --households hh --households-per-grid 300 --out out
     gridplan allocate out/grids.geojson --sites sites.geojson --budget 5e6 --out out2
     gridplan batch city.toml --regions street --out out --workers 8
+    gridplan batch city.toml --regions street --out out --scheduler tcp://host:8786 \
+        --db postgresql://planner@db/city#grids
 
 A batch exits 0 when it ran to the end, even if some regions failed: each region's
 result (done, or failed with the error) is in out/manifest.json and out/summary.csv.
@@ -110,6 +112,11 @@ def _batch_parser(sub: Any) -> None:
         help="households (share the budget, default), same, or column:NAME",
     )
     bat.add_argument("--no-merge", action="store_true", help="skip the city-level files")
+    bat.add_argument(
+        "--db",
+        help="also write results to PostGIS: postgresql://user@host/city#schema "
+        "(password from PGPASSWORD or ~/.pgpass)",
+    )
 
 
 def _batch(args: argparse.Namespace) -> str:
@@ -129,6 +136,7 @@ def _batch(args: argparse.Namespace) -> str:
         budget=args.budget_rule,
         merge=not args.no_merge,
         progress=False if args.quiet else None,
+        db=args.db,
     )
     lines = [
         f"{len(res.records)} region(s): {len(res.done)} done, {len(res.failed)} failed "

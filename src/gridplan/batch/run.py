@@ -8,6 +8,7 @@ region (see :mod:`gridplan.batch.source`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import multiprocessing
@@ -15,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,24 +273,47 @@ def _crashed(task: RegionTask, exc: BaseException) -> dict[str, Any]:
     }
 
 
+def _window(ex: Executor, workers: int | None) -> int:
+    """How many tasks to keep submitted: enough to keep every worker busy, no more.
+
+    Submitting lazily keeps memory flat for thousands of regions, lets an interrupted
+    run stop soon, and makes a :class:`SerialExecutor` record each region as it ends.
+    """
+    if isinstance(ex, SerialExecutor):
+        return 1
+    slots = workers or getattr(ex, "_max_workers", None)  # process and thread pools
+    client = getattr(ex, "_client", None)  # a Dask ClientExecutor: the cluster's threads
+    if client is not None and not workers:
+        slots = sum(client.nthreads().values())
+    return 2 * int(slots or os.cpu_count() or 1) + 2
+
+
 def _collect(
-    ex: Executor, tasks: list[RegionTask], manifest: _Manifest, bar: _Bar
+    ex: Executor, tasks: list[RegionTask], window: int, manifest: _Manifest, bar: _Bar
 ) -> tuple[dict[str, bytes | None], dict[str, bool]]:
     outlines: dict[str, bytes | None] = {}
     ran: dict[str, bool] = {}
-    futures = {ex.submit(run_region, t): t for t in tasks}
+    todo = iter(tasks)
+    running: dict[Future[Any], RegionTask] = {}
     try:
-        for fut in as_completed(futures):
-            try:
-                rec = fut.result()
-            except Exception as exc:  # e.g. a worker process killed by the system
-                rec = _crashed(futures[fut], exc)
-            outlines[rec["region"]] = rec.pop("outline")
-            ran[rec["region"]] = rec["ran"]
-            manifest.add({k: v for k, v in rec.items() if k != "ran"})
-            bar(rec)
+        while True:
+            for task in itertools.islice(todo, window - len(running)):
+                running[ex.submit(run_region, task)] = task
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in sorted(finished, key=lambda f: running[f].region):
+                task = running.pop(fut)
+                try:
+                    rec = fut.result()
+                except Exception as exc:  # e.g. a worker process killed by the system
+                    rec = _crashed(task, exc)
+                outlines[rec["region"]] = rec.pop("outline")
+                ran[rec["region"]] = rec["ran"]
+                manifest.add({k: v for k, v in rec.items() if k != "ran"})
+                bar(rec)
     finally:
-        for fut in futures:
+        for fut in running:
             fut.cancel()
     return outlines, ran
 
@@ -368,7 +392,7 @@ def run_batch(
     bar = _Bar(len(tasks), progress)
     try:
         with _executor(executor, workers, scheduler) as ex:
-            outlines, ran = _collect(ex, tasks, manifest, bar)
+            outlines, ran = _collect(ex, tasks, _window(ex, workers), manifest, bar)
     finally:
         bar.close()
         manifest.write()

@@ -16,6 +16,7 @@ several seeds (the batch benchmark does).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,45 +70,37 @@ def _points(k: int, side: int, n: int, rng: np.random.Generator) -> list[Point]:
     return [Point(round(x0 + a, 2), round(y0 + b, 2)) for a, b in xy]
 
 
+def _layer(
+    key: str, code: str, street: str, points: list[Point], fields: Callable[[int], dict]
+) -> list[dict]:
+    """Rows ``{key: "<code>-<letter><j>", community, street, **fields(j), geometry}``."""
+    letter = key[0].upper()
+    return [
+        {
+            key: f"{code}-{letter}{j}",
+            "community": code,
+            "street": street,
+            **fields(j),
+            "geometry": g,
+        }
+        for j, g in enumerate(points)
+    ]
+
+
 def _people(k: int, code: str, street: str, side: int, rng: np.random.Generator) -> tuple:
-    sites = [
-        {
-            "site_id": f"{code}-S{j}",
-            "community": code,
-            "street": street,
-            "open_cost": 0 if j == 0 else int(rng.integers(30, 80)) * 1_000,
-            "annual_cost": int(rng.integers(40, 90)) * 1_000,
-            "capacity": int(side * side * 80),
-            "radius_m": 400,
-            "existing": j == 0,
-            "geometry": g,
-        }
-        for j, g in enumerate(_points(k, side, 3, rng))
-    ]
-    workers = [
-        {
-            "worker_id": f"{code}-W{j}",
-            "community": code,
-            "street": street,
-            "annual_cost": int(rng.integers(55, 75)) * 1_000,
-            "max_travel_m": 3_000,
-            "max_grids": 2,
-            "geometry": g,
-        }
-        for j, g in enumerate(_points(k, side, 4, rng))
-    ]
-    volunteers = [
-        {
-            "volunteer_id": f"{code}-V{j}",
-            "community": code,
-            "street": street,
-            "hours_per_month": int(rng.integers(4, 21)),
-            "skills": ";".join(sorted(rng.choice(SKILLS, size=2, replace=False))),
-            "max_travel_m": 1_500,
-            "geometry": g,
-        }
-        for j, g in enumerate(_points(k, side, 6, rng))
-    ]
+    sites = _layer("site_id", code, street, _points(k, side, 3, rng), lambda j: {
+        "open_cost": 0 if j == 0 else int(rng.integers(30, 80)) * 1_000,
+        "annual_cost": int(rng.integers(40, 90)) * 1_000,
+        "capacity": int(side * side * 80), "radius_m": 400, "existing": j == 0,
+    })  # fmt: skip
+    workers = _layer("worker_id", code, street, _points(k, side, 4, rng), lambda j: {
+        "annual_cost": int(rng.integers(55, 75)) * 1_000, "max_travel_m": 3_000, "max_grids": 2,
+    })  # fmt: skip
+    volunteers = _layer("volunteer_id", code, street, _points(k, side, 6, rng), lambda j: {
+        "hours_per_month": int(rng.integers(4, 21)),
+        "skills": ";".join(sorted(rng.choice(SKILLS, size=2, replace=False))),
+        "max_travel_m": 1_500,
+    })  # fmt: skip
     return sites, workers, volunteers
 
 
@@ -144,12 +137,12 @@ def write_city(
     """Write ``city`` as GeoPackages in ``folder`` and return a matching batch scenario.
 
     Each layer (``units.gpkg``, ``sites.gpkg``...) gets an index on ``community``
-    and ``street``. ``budget`` defaults to 250,000 yuan per community.
+    and ``street``. ``budget`` defaults to 400,000 yuan per community.
 
     >>> import tempfile
     >>> cfg = write_city(make_city(2, side=3), tempfile.mkdtemp())
     >>> cfg["allocate"]["budget"], Path(cfg["units"]["path"]).name
-    (500000.0, 'units.gpkg')
+    (800000.0, 'units.gpkg')
     """
     from gridplan.batch.merge import write_gpkg
     from gridplan.batch.source import index_column
@@ -171,7 +164,7 @@ def write_city(
         "divide": {"households_per_grid": households_per_grid, "tolerance": 0.15, "seed": 0},
         "allocate": {"sites": str(paths["sites"]), "workers": str(paths["workers"]),
                      "volunteers": str(paths["volunteers"]),
-                     "budget": float(budget if budget is not None else 250_000 * n)},
+                     "budget": float(budget if budget is not None else 400_000 * n)},
         "output": {"map": map},
     }  # fmt: skip
     return parse_scenario(raw, source="synthetic city")

@@ -187,7 +187,7 @@ def run_region(task: RegionTask) -> dict[str, Any]:
     """
     from gridplan.scenario.run import run_scenario
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     cfg = task.cfg
     rec: dict[str, Any] = {
         "region": task.region,
@@ -220,5 +220,6 @@ def run_region(task: RegionTask) -> dict[str, Any]:
     except Exception as exc:  # a GridplanError, or a bug: it must not stop the city; recorded
         rec.update(_failed(task, exc))
     rec["seconds"] = round(time.perf_counter() - start, 3)
+    rec["cpu_seconds"] = round(time.process_time() - cpu, 3)
     rec["peak_rss_mb"] = _peak_rss_mb()
     return rec
