@@ -207,6 +207,10 @@ def test_partitioned_geoparquet_and_folder_per_region_match_geopackage(tmp_path:
         dir_cfg["allocate"][key] = str(tmp_path / "dirs" / "{region}" / f"{key}.gpkg")
     dirs = run_batch(dir_cfg, None, tmp_path / "dirout", workers=1, budget="same", merge=False)
     assert dirs.done == regions
+    shared = run_batch(dir_cfg, None, tmp_path / "dirshared", workers=1, merge=False)
+    hh = {c: float(city["units"].query("community == @c")["households"].sum()) for c in regions}
+    ratio = shared.records["C0000"]["budget"] / shared.records["C0001"]["budget"]
+    assert ratio == pytest.approx(hh["C0000"] / hh["C0001"], rel=1e-6)
 
     expected = region_files(tmp_path / "ref", regions)
     assert region_files(tmp_path / "pqout", regions) == expected
@@ -245,3 +249,7 @@ map = false
     assert main([*args, "--regions", "nope"]) == 2
     assert "no region column 'nope'" in capsys.readouterr().err
     assert main([*args, "--workers", "0"]) == 2
+    db_out = ["batch", str(toml), "--regions", "community", "--out", "postgresql://u:pw@h/c"]
+    assert main(["-q", *db_out]) == 2
+    err = capsys.readouterr().err
+    assert "--db" in err and "pw@" not in err

@@ -358,6 +358,11 @@ def run_batch(
     >>> sorted(res.done), res.failed
     (['C0000', 'C0001'], [])
     """
+    if str(out).startswith(("postgresql:", "postgres:")):
+        raise ConfigError(
+            f"out={redact(str(out))!r}: out is the folder for the manifest and region files; "
+            "give the PostGIS URL as db=... (--db) to write results there too."
+        )
     cfg = _config(cfg_or_path)
     out_dir = Path(out)
     if not math.isfinite(flush_seconds) or flush_seconds < 0:

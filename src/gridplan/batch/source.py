@@ -175,7 +175,7 @@ class LayerSource:
     def regions(self, extra: list[str]) -> pd.DataFrame:
         """The region column (plus ``extra`` columns) of every row, without geometries."""
         if self.per_folder:
-            return self._folder_regions()
+            return self._folder_regions(extra)
         assert self.column is not None
         columns = [self.column, *[c for c in extra if c != self.column]]
         missing = [c for c in columns if c not in self.fields()]
@@ -194,12 +194,30 @@ class LayerSource:
             self.path, layer=self.layer, columns=columns, read_geometry=False
         )
 
-    def _folder_regions(self) -> pd.DataFrame:
+    def _folder_regions(self, extra: list[str]) -> pd.DataFrame:
+        """One row per region folder, or (with ``extra``) its units' ``extra`` columns."""
         head, _, tail = self.path.partition(PLACEHOLDER)
         pattern = re.compile(re.escape(head) + r"([^/\\]+)" + re.escape(tail) + r"\Z")
         found = sorted(glob.glob(glob.escape(head) + "*" + glob.escape(tail)))
         codes = [m.group(1) for p in found if (m := pattern.match(p))]
-        return pd.DataFrame({"region": codes})
+        if not extra:
+            return pd.DataFrame({"region": codes})
+        import pyogrio
+
+        parts = []
+        for code in codes:
+            path = self.path.replace(PLACEHOLDER, code)
+            try:
+                part = pyogrio.read_dataframe(
+                    path, layer=self.layer, columns=extra, read_geometry=False
+                )
+            except Exception as exc:  # GDAL raises many types; report them as one
+                raise InputError(f"could not read {self.what} file {path!r}: {exc}") from exc
+            missing = [c for c in extra if c not in part.columns]
+            if missing:
+                raise ColumnError(f"{self.what} file {path!r} lacks column(s) {missing}.")
+            parts.append(part.assign(region=code))
+        return pd.concat(parts, ignore_index=True)
 
     def read(self, value: Any) -> gpd.GeoDataFrame:
         """The rows of region ``value`` only."""
