@@ -16,7 +16,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,dask,parquet,postgis]'
 	touch $@ $(VENV)/.installed-run
 
 demo: $(VENV)/.installed-run
@@ -24,6 +24,7 @@ demo: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	bash scripts/install_browser.sh
+	bash scripts/install_postgis.sh
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test

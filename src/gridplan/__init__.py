@@ -10,7 +10,7 @@ graph) → :func:`divide` (balanced contiguous grids, a :class:`GridPlan`) →
 []
 """
 
-from gridplan import coverage, datasets, existing, locate, maps, network, plots
+from gridplan import batch, coverage, datasets, existing, locate, maps, network, plots
 from gridplan.allocation import Allocation, NeedRule, Rules, allocate, budget_sweep, minimum_budget
 from gridplan.division import GridPlan, divide
 from gridplan.errors import (
@@ -58,6 +58,7 @@ __all__ = [
     "__version__",
     "allocate",
     "assess",
+    "batch",
     "budget_sweep",
     "coverage",
     "datasets",

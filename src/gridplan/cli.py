@@ -9,6 +9,12 @@ print a traceback; warnings about the result go to stderr even with ``--quiet``.
     gridplan divide units.gpkg --population pop --households hh --households-per-grid 300 --out out
     gridplan allocate out/grids.geojson --sites sites.geojson --budget 5e6 --out out2
     gridplan assess units.gpkg --population pop --households hh --grids grids.gpkg --out out3
+    gridplan batch city.toml --regions street --out out --workers 8
+    gridplan batch city.toml --regions street --out out --scheduler tcp://host:8786 \
+        --db postgresql://planner@db/city#grids
+
+A batch exits 0 when it ran to the end, even if some regions failed: each region's
+result (done, or failed with the error) is in out/manifest.json and out/summary.csv.
 """
 
 from __future__ import annotations
@@ -97,7 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     alloc.add_argument("--no-map", action="store_true", help="skip map.html")
     alloc.add_argument("--out", required=True, help="output folder")
     assess = _assess_parser(sub)
-    for command in (demo, run, div, alloc, assess):
+    batch = _batch_parser(sub)
+    for command in (demo, run, div, alloc, assess, batch):
         _quiet_option(command)
     return p
 
@@ -208,6 +215,55 @@ def _assess(args: argparse.Namespace) -> list[Any]:
     return files
 
 
+def _batch_parser(sub: Any) -> argparse.ArgumentParser:
+    bat = sub.add_parser("batch", help="run a scenario over every region (street/community)")
+    bat.add_argument("scenario", help="scenario file (.toml) over the whole city")
+    bat.add_argument("--regions", help="region column; omit when paths contain {region}")
+    bat.add_argument("--out", required=True, help="output folder (one subfolder per region)")
+    bat.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    bat.add_argument("--scheduler", help="Dask: 'local' or a scheduler address tcp://host:8786")
+    bat.add_argument("--retry-failed", action="store_true", help="re-run failed regions")
+    bat.add_argument(
+        "--budget-rule",
+        default="households",
+        help="households (share the budget, default), same, or column:NAME",
+    )
+    bat.add_argument("--no-merge", action="store_true", help="skip the city-level files")
+    bat.add_argument(
+        "--db",
+        help="also write results to PostGIS: postgresql://user@host/city#schema "
+        "(password from PGPASSWORD or ~/.pgpass)",
+    )
+    return bat
+
+
+def _batch(args: argparse.Namespace) -> str:
+    from gridplan.batch import run_batch
+
+    if args.workers is not None and args.workers < 1:
+        from gridplan.errors import ConfigError
+
+        raise ConfigError(f"--workers {args.workers}: give 1 or more worker processes.")
+    res = run_batch(
+        args.scenario,
+        args.regions,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        retry_failed=args.retry_failed,
+        budget=args.budget_rule,
+        merge=not args.no_merge,
+        progress=False if args.quiet else None,
+        db=args.db,
+    )
+    lines = [
+        f"{len(res.records)} region(s): {len(res.done)} done, {len(res.failed)} failed "
+        f"({len(res.ran)} ran, {len(res.skipped)} unchanged); manifest {res.out / 'manifest.json'}"
+    ]
+    lines += [f"  failed {r}: {res.records[r]['error']['type']}" for r in res.failed[:20]]
+    return "\n".join(lines)
+
+
 def _divide_config(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.scenario import parse_scenario
 
@@ -223,6 +279,8 @@ def _divide_config(args: argparse.Namespace) -> dict[str, Any]:
 def _run(args: argparse.Namespace, progress: _Progress) -> str:
     from gridplan.scenario import load_scenario, run_scenario
 
+    if args.command == "batch":
+        return _batch(args)
     if args.command == "demo":
         from gridplan.datasets import load_sample
         from gridplan.scenario.demo import demo_scenario
@@ -319,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Exit codes: 0 success, 2 bad input, 3 infeasible, 130 interrupted (Ctrl-C).
     """
     args = _parser().parse_args(argv)
-    progress = _Progress(total=5, quiet=args.quiet)
+    progress = _Progress(total=5, quiet=args.quiet or args.command == "batch")  # batch: own bar
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", GridplanWarning)
