@@ -220,8 +220,8 @@ def test_rerun_into_a_used_folder_leaves_no_stale_outputs(tmp_path):
                    "--out", str(out))  # fmt: skip
     assert res.returncode == 0, res.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["grids.geojson", "metrics.json", "notes.txt", "plan.geojson", "report.md",
-                     "timings.json"]  # fmt: skip
+    assert names == ["grids.geojson", "metrics.json", "notes.txt", "plan.geojson", "report.html",
+                     "report.md", "timings.json"]  # fmt: skip
 
 
 def test_coordinates_contradicting_the_crs_exit_2(tmp_path):

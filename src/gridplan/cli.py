@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     alloc.add_argument("--mip-gap", type=float, help="relative gap to stop at")
     alloc.add_argument("--no-map", action="store_true", help="skip map.html")
     alloc.add_argument("--out", required=True, help="output folder")
+    for command in (demo, run, div, alloc):
+        command.add_argument(
+            "--lang", choices=["en", "zh"], help="report and map language (zh: 中文)"
+        )
     return p
 
 
@@ -109,7 +113,16 @@ def _divide_config(args: argparse.Namespace) -> dict[str, Any]:
     if args.within:
         divide["within"] = args.within
     raw = {"units": units, "divide": divide, "output": {"map": not args.no_map}}
+    if args.lang:
+        raw["output"]["lang"] = args.lang
     return parse_scenario(raw, base=".", source="command line")
+
+
+def _lang(cfg: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """``--lang`` overrides the scenario's ``output.lang``."""
+    if args.lang:
+        cfg["output"]["lang"] = args.lang
+    return cfg
 
 
 def _run(args: argparse.Namespace, progress: _Progress) -> str:
@@ -121,9 +134,12 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
 
         sample = load_sample()
         layers = {k: getattr(sample, k) for k in ("units", "sites", "workers", "volunteers")}
-        result = run_scenario(demo_scenario(), args.out, layers=layers, progress=progress)
+        result = run_scenario(
+            _lang(demo_scenario(), args), args.out, layers=layers, progress=progress
+        )
     elif args.command == "run":
-        result = run_scenario(load_scenario(args.scenario), args.out, progress=progress)
+        cfg = _lang(load_scenario(args.scenario), args)
+        result = run_scenario(cfg, args.out, progress=progress)
     elif args.command == "divide":
         result = run_scenario(_divide_config(args), args.out, progress=progress)
     else:
@@ -141,6 +157,7 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
             solver=args.solver,
             time_limit=args.time_limit,
             mip_gap=args.mip_gap,
+            lang=args.lang or "en",
         )
     lines = [f"wrote {len(result.files)} file(s) to {args.out}:"]
     lines += [f"  {p.name}" for p in result.files]

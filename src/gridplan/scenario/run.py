@@ -38,6 +38,7 @@ OUTPUT_FILES = frozenset(
         "map.html",
         "allocation_map.html",
         "report.md",
+        "report.html",
         "timings.json",
     }
 )
@@ -141,6 +142,7 @@ def run_allocation(
     volunteers: str | gpd.GeoDataFrame | None = None,
     map: bool = True,
     progress: Progress | None = None,
+    lang: str = "en",
     **settings: Any,
 ) -> RunResult:
     """Allocate on an existing grids layer (a file or GeoDataFrame) and write the outputs.
@@ -170,7 +172,8 @@ def run_allocation(
     )
     result = RunResult(territory=None, allocation=allocation)
     step("writing outputs")
-    result.files = write_outputs(result, out_dir, {"output": {"map": map, "tiles": None}})
+    output = {"map": map, "tiles": None, "lang": lang}
+    result.files = write_outputs(result, out_dir, {"output": output})
     return result
 
 
@@ -178,9 +181,10 @@ def write_outputs(
     result: RunResult, out_dir: str | os.PathLike[str], cfg: dict[str, Any]
 ) -> list[Path]:
     """Write plan, grids, metrics, allocation, tables, map and report into ``out_dir``."""
-    from gridplan.scenario.report import TIMING_KEYS, markdown_report
+    from gridplan.scenario.report import TIMING_KEYS, html_report, markdown_report
 
     plan, allocation = result.plan, result.allocation
+    lang = cfg["output"].get("lang", "en")
     with staged_dir(out_dir, replaces=OUTPUT_FILES) as stage:
         timings: dict[str, float] = {}
         if plan is not None:
@@ -206,13 +210,14 @@ def write_outputs(
 
             tiles = cfg["output"]["tiles"]
             if plan is not None:
-                save_html(plan.explore(tiles=tiles), stage / "map.html")
+                save_html(plan.explore(tiles=tiles, lang=lang), stage / "map.html")
             if allocation is not None:
                 name = "allocation_map.html" if plan is not None else "map.html"
-                save_html(allocation.explore(tiles=tiles), stage / name)
+                more = {} if plan is None else {"plan_grids": plan.grids}
+                save_html(allocation.explore(tiles=tiles, lang=lang, **more), stage / name)
         (stage / "timings.json").write_text(_json(timings), encoding="utf-8")
-        (stage / "report.md").write_text(
-            markdown_report(result.territory, plan, allocation), encoding="utf-8"
-        )
+        parts = (result.territory, plan, allocation)
+        (stage / "report.md").write_text(markdown_report(*parts, lang=lang), encoding="utf-8")
+        (stage / "report.html").write_text(html_report(*parts, lang=lang), encoding="utf-8")
         names = sorted(p.name for p in stage.iterdir())
     return [Path(out_dir) / n for n in names]
