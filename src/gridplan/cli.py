@@ -133,7 +133,8 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
         from gridplan.scenario.demo import demo_scenario
 
         sample = load_sample()
-        layers = {k: getattr(sample, k) for k in ("units", "sites", "workers", "volunteers")}
+        names = ("units", "sites", "workers", "volunteers", "streets")
+        layers = {k: getattr(sample, k) for k in names}
         result = run_scenario(
             _lang(demo_scenario(), args), args.out, layers=layers, progress=progress
         )

@@ -399,7 +399,9 @@ class GridPlan:
             boundaries = self.parent_boundaries()
             if boundaries is not None:
                 kwargs["parents"] = boundaries
-                kwargs.setdefault("parent_column", boundaries.columns[-2])
+                within = self.params["within"]
+                named = f"{within}_name" if f"{within}_name" in boundaries.columns else within
+                kwargs.setdefault("parent_column", named)
         kwargs.setdefault("parent_label", self._parent_label(lang))
         return explore_grids(self.grids, column, lang=lang, **kwargs)
 

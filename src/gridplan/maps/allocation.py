@@ -270,9 +270,9 @@ def _unmet_share(view: pd.DataFrame) -> pd.Series:
 
 # (lower bound of the unmet share, stroke colour, stroke weight, legend text)
 UNMET_GRADES: list[tuple[float, str, float, str]] = [
-    (0.0, "#fc9272", 1.5, N_("unmet need: under 25 %")),
-    (0.25, "#ef3b2c", 2.5, N_("unmet need: 25–50 %")),
-    (0.5, "#a50f15", 3.5, N_("unmet need: over half")),
+    (0.0, "#fc9272", 1.0, N_("unmet need: under 25 %")),
+    (0.25, "#ef3b2c", 1.8, N_("unmet need: 25–50 %")),
+    (0.5, "#a50f15", 2.6, N_("unmet need: over half")),
 ]
 
 

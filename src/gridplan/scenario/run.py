@@ -54,6 +54,7 @@ class RunResult:
     plan: Any = None
     allocation: Any = None
     files: list[Path] = field(default_factory=list)
+    streets: gpd.GeoDataFrame | None = None  # context layer for the maps (layers["streets"])
 
 
 def _json(data: Any) -> str:
@@ -70,6 +71,7 @@ def run_scenario(
 
     ``layers`` supplies in-memory layers (``units``, ``sites``, ``workers``,
     ``volunteers``) instead of the files named in ``cfg``; the demo uses it.
+    ``layers["streets"]``, when given, is drawn on the maps as light context.
     """
     from gridplan.allocation import allocate
     from gridplan.division import divide
@@ -94,7 +96,7 @@ def run_scenario(
         islands=u["islands"],
         repair=u["repair"],
     )
-    result = RunResult(territory=territory)
+    result = RunResult(territory=territory, streets=layers.get("streets"))
     d = cfg["divide"]
     step("dividing into grids")
     plan = divide(
@@ -210,10 +212,13 @@ def write_outputs(
 
             tiles = cfg["output"]["tiles"]
             if plan is not None:
-                save_html(plan.explore(tiles=tiles, lang=lang), stage / "map.html")
+                shown = plan.explore(tiles=tiles, lang=lang, streets=result.streets)
+                save_html(shown, stage / "map.html")
             if allocation is not None:
                 name = "allocation_map.html" if plan is not None else "map.html"
-                more = {} if plan is None else {"plan_grids": plan.grids}
+                more = {"streets": result.streets}
+                if plan is not None:
+                    more["plan_grids"] = plan.grids
                 save_html(allocation.explore(tiles=tiles, lang=lang, **more), stage / name)
         (stage / "timings.json").write_text(_json(timings), encoding="utf-8")
         parts = (result.territory, plan, allocation)
