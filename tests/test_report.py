@@ -156,3 +156,24 @@ def test_report_is_deterministic(hostile_run):
     t, plan, a = hostile_run
     assert markdown_report(t, plan, a, "zh") == markdown_report(t, plan, a, "zh")
     assert html_report(t, plan, a) == html_report(t, plan, a)
+
+
+def test_worker_and_site_shortfalls_name_their_limit():
+    from gridplan import Rules
+
+    grids, sites, workers = _doctest_layers()
+    far = sites.assign(radius_m=10.0).set_geometry([Point(5000, 5000)], crs=3857)
+    one = workers.iloc[:1]
+    rules = Rules(require_lead_worker=False)
+    vols = volunteers([1.0], hours=50.0, skills="elderly_care;legal")
+    a = allocate(grids, far, one, vols, budget=None, rules=rules)
+    f = a.figures()
+    assert f["grids_with_lead"] == 1 and f["households_served"] == 0
+    texts = explain_allocation(a)
+    assert texts[0] == (
+        "1 grids have no lead worker and all 1 grid workers are hired: about 1 more grid "
+        "workers are needed."
+    )
+    assert texts[1].startswith("500 households are not served by a service point, and the")
+    zh = explain_allocation(a, lang="zh")
+    assert zh[0].startswith("1 个网格没有责任网格员") and "500 户" in zh[1]

@@ -160,7 +160,10 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
             mip_gap=args.mip_gap,
             lang=args.lang or "en",
         )
-    lines = [f"wrote {len(result.files)} file(s) to {args.out}:"]
+    from gridplan.i18n import translate
+
+    done = translate(args.lang, "wrote {n} file(s) to {out}:")
+    lines = [done.format(n=len(result.files), out=args.out)]
     lines += [f"  {p.name}" for p in result.files]
     return "\n".join(lines)
 

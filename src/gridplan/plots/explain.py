@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan._display import allocation_grids, allocation_part
-from gridplan.i18n import gettext
+from gridplan.i18n import N_, gettext
 
 __all__ = ["explain_allocation"]
 
@@ -141,45 +141,52 @@ def _more_volunteers(vols: pd.DataFrame | None, unmet: float, left: float | None
     return text
 
 
-def _worker_sentence(allocation: Any, missing: int, left: float | None, lang: str) -> str:
-    _ = gettext(lang)
-    used, pool, rest = _used(allocation_part(allocation, "workers"), "hired")
-    limit = _limit(used, pool, _cheapest(rest, ("annual_cost",)), left)
-    if limit == "pool":
-        return _(
-            "{n} grids have no lead worker and all {pool} grid workers are hired: about {n} "
-            "more grid workers are needed."
-        ).format(n=missing, pool=pool)
-    if limit == "budget":
-        return _(
-            "{n} grids have no lead worker: the budget left ({left}) is less than the cheapest "
-            "unhired worker costs."
-        ).format(n=missing, left=_money(left or 0.0))
-    return _(
+# What a shortfall of workers or sites means, by binding limit: (pool, budget, rules).
+_WORKER_TEXTS = (
+    N_(
+        "{n} grids have no lead worker and all {pool} grid workers are hired: about {n} "
+        "more grid workers are needed."
+    ),
+    N_(
+        "{n} grids have no lead worker: the budget left ({left}) is less than the cheapest "
+        "unhired worker costs."
+    ),
+    N_(
         "{n} grids have no lead worker although workers are free: they live too far or lead "
         "their maximum of grids already (max_travel_m, max_grids)."
-    ).format(n=missing)
-
-
-def _site_sentence(allocation: Any, unserved: float, left: float | None, lang: str) -> str:
-    _ = gettext(lang)
-    used, pool, rest = _used(allocation_part(allocation, "sites"), "open")
-    limit = _limit(used, pool, _cheapest(rest, ("open_cost", "annual_cost")), left)
-    hh = f"{unserved:,.0f}"
-    if limit == "pool":
-        return _(
-            "{hh} households are beyond the reach or capacity of every open service point "
-            "and all {pool} candidate sites are open: more candidate sites are needed."
-        ).format(hh=hh, pool=pool)
-    if limit == "budget":
-        return _(
-            "{hh} households are not served by a service point: the budget left ({left}) is "
-            "less than the cheapest unopened site costs."
-        ).format(hh=hh, left=_money(left or 0.0))
-    return _(
+    ),
+)
+_SITE_TEXTS = (
+    N_(
+        "{hh} households are beyond the reach or capacity of every open service point "
+        "and all {pool} candidate sites are open: more candidate sites are needed."
+    ),
+    N_(
+        "{hh} households are not served by a service point: the budget left ({left}) is "
+        "less than the cheapest unopened site costs."
+    ),
+    N_(
         "{hh} households are not served by a service point, and the unopened candidate sites "
         "would not reach them (radius_m, capacity)."
-    ).format(hh=hh)
+    ),
+)
+
+
+def _limit_sentence(
+    allocation: Any,
+    part: str,
+    flag: str,
+    costs: tuple[str, ...],
+    texts: tuple[str, str, str],
+    left: float | None,
+    lang: str,
+    **figures: Any,
+) -> str:
+    """The sentence of ``texts`` for the limit that binds ``part`` (workers or sites)."""
+    used, pool, rest = _used(allocation_part(allocation, part), flag)
+    limit = _limit(used, pool, _cheapest(rest, costs), left)
+    text = texts[("pool", "budget", "rules").index(limit)]
+    return gettext(lang)(text).format(pool=pool, left=_money(left or 0.0), **figures)
 
 
 def explain_allocation(allocation: Any, lang: str = "en") -> list[str]:
@@ -199,11 +206,26 @@ def explain_allocation(allocation: Any, lang: str = "en") -> list[str]:
     if "lead_worker" in grids.columns:
         missing = int(grids["lead_worker"].isna().sum())
         if missing:
-            out.append(_worker_sentence(allocation, missing, left, lang))
+            out.append(
+                _limit_sentence(
+                    allocation,
+                    "workers",
+                    "hired",
+                    ("annual_cost",),
+                    _WORKER_TEXTS,
+                    left,
+                    lang,
+                    n=missing,
+                )
+            )
     if {"households", "households_served"} <= set(grids.columns):
         unserved = float(np.sum(grids["households"]) - np.sum(grids["households_served"]))
         if unserved > _EPS:
-            out.append(_site_sentence(allocation, unserved, left, lang))
+            costs = ("open_cost", "annual_cost")
+            hh = f"{unserved:,.0f}"
+            out.append(
+                _limit_sentence(allocation, "sites", "open", costs, _SITE_TEXTS, left, lang, hh=hh)
+            )
     if not out:
         text = _(
             "All need is met: every grid has its lead worker, every household a service point "

@@ -294,6 +294,7 @@ pre { background: #f4f4f1; padding: .6em; white-space: pre-wrap; font-size: 9pt;
 table { border-collapse: collapse; font-size: 9pt; margin: .4em 0 1em; }
 th, td { border: 1px solid #bbb; padding: 2px 6px; vertical-align: top; }
 th { background: #eee; text-align: left; } td.num { text-align: right; }
+td:first-child { white-space: nowrap; }
 thead { display: table-header-group; }
 ul.gp-neighbours { columns: 2; font-size: 9pt; }
 @page { size: A4; margin: 15mm; }
