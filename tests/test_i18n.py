@@ -168,3 +168,54 @@ def test_chinese_plot_uses_an_installed_cjk_font():
         is None
     )
     assert "apt-get install fonts-noto-cjk" in MISSING_FONT_HELP
+
+
+def test_cli_lang_zh_translates_the_report_and_keeps_file_columns(tmp_path, capsys):
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from gridplan.cli import main
+    from gridplan.scenario import load_scenario
+
+    n = 6
+    units = gpd.GeoDataFrame(
+        {
+            "uid": [f"u{k:03d}" for k in range(n * n)],
+            "pop": [30 + (k * 7) % 11 for k in range(n * n)],
+            "hh": [10 + (k * 3) % 5 for k in range(n * n)],
+        },
+        geometry=[shapely.box(i * 50, j * 50, i * 50 + 50, j * 50 + 50)
+                  for j in range(n) for i in range(n)],
+        crs="EPSG:32650",
+    )  # fmt: skip
+    path = tmp_path / "units.geojson"
+    units.to_file(path)
+    runs = {}
+    for lang in ("en", "zh"):
+        out = tmp_path / lang
+        args = ["divide", str(path), "--population", "pop", "--households", "hh", "--id", "uid"]
+        assert main([*args, "--grids", "4", "--no-map", "--lang", lang, "--out", str(out)]) == 0
+        runs[lang] = out
+    said = capsys.readouterr().out
+    assert "wrote 6 file(s)" in said and "已写入 6 个文件" in said
+    zh = (runs["zh"] / "report.md").read_text(encoding="utf-8")
+    assert zh.startswith("# 网格化规划报告\n")
+    assert '<html lang="zh-CN">' in (runs["zh"] / "report.html").read_text(encoding="utf-8")
+    # What programs read does not change with the language.
+    for name in ("grids.geojson", "plan.geojson", "metrics.json"):
+        assert (runs["en"] / name).read_bytes() == (runs["zh"] / name).read_bytes(), name
+    en_grids = gpd.read_file(runs["en"] / "grids.geojson")
+    assert "households" in en_grids.columns and not any(CJK.search(c) for c in en_grids.columns)
+    assert isinstance(pd.read_json(runs["zh"] / "metrics.json", typ="series"), pd.Series)
+    # The scenario key: output.lang, checked like every other key.
+    toml = tmp_path / "s.toml"
+    toml.write_text(
+        f'[units]\npath = "{path.name}"\npopulation = "pop"\n[divide]\ngrids = 2\n'
+        '[output]\nlang = "zh"\n',
+        encoding="utf-8",
+    )
+    assert load_scenario(toml)["output"]["lang"] == "zh"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('"zh"', '"fr"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"output\.lang"):
+        load_scenario(toml)
