@@ -72,11 +72,12 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "map": ((bool,), True),
         "tiles": ((str,), None),
         "lang": ((str,), "en"),  # report, maps and tables: "en" or "zh" (gridplan.i18n)
+        "streets": ((str,), None),  # a line layer drawn on the maps as context
     },
 }
 _TOP_LEVEL = {"schema_version", "name", *SCHEMA}
 _PATH_KEYS = {("units", "path"), ("allocate", "sites"), ("allocate", "workers"),
-              ("allocate", "volunteers")}  # fmt: skip
+              ("allocate", "volunteers"), ("output", "streets")}  # fmt: skip
 
 
 def _unknown(key: str, allowed: set[str], where: str, source: str) -> ConfigError:

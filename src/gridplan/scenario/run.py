@@ -71,7 +71,8 @@ def run_scenario(
 
     ``layers`` supplies in-memory layers (``units``, ``sites``, ``workers``,
     ``volunteers``) instead of the files named in ``cfg``; the demo uses it.
-    ``layers["streets"]``, when given, is drawn on the maps as light context.
+    Streets (``layers["streets"]`` or the file ``output.streets``) are drawn on
+    the maps as light context.
     """
     from gridplan.allocation import allocate
     from gridplan.division import divide
@@ -96,7 +97,10 @@ def run_scenario(
         islands=u["islands"],
         repair=u["repair"],
     )
-    result = RunResult(territory=territory, streets=layers.get("streets"))
+    streets = layers.get("streets")
+    if streets is None and cfg["output"].get("streets"):
+        streets = read_layer(cfg["output"]["streets"], "streets")
+    result = RunResult(territory=territory, streets=streets)
     d = cfg["divide"]
     step("dividing into grids")
     plan = divide(
