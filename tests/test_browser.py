@@ -15,8 +15,10 @@ from typing import Any
 
 import geopandas as gpd
 import pytest
+from shapely.geometry import Point
 
 from conftest_browser import (
+    CRS,
     XSS,
     XSS_SCRIPT,
     XSS_TEMPLATE,
@@ -170,7 +172,7 @@ def test_hostile_names_render_as_text_and_never_run(grid_page):
         assert bad in page.hover(reps[code].y, reps[code].x)
         assert bad in page.click(reps[code].y, reps[code].x)
     # Hostile community name and grid code as labels: visible text, no element created.
-    labels = page.page.locator(".gp-label").all_inner_texts()
+    labels = page.page.eval_on_selector_all(".gp-label", "els => els.map(e => e.textContent)")
     assert "<b>G-last</b>" in labels
     assert any(XSS in t for t in labels)
     assert page.page.locator(".leaflet-container img[src='x']").count() == 0
@@ -196,5 +198,95 @@ def test_allocation_map_in_browser(browser, tmp_path):
         assert page.xss() is None
         assert page.errors == []
         assert [u for u in page.requests if not u.startswith("file://")] == []
+    finally:
+        page.page.close()
+
+
+VISIBLE_LABEL_BOXES = """() => Array.from(document.querySelectorAll('.gp-label'))
+    .filter(el => getComputedStyle(el).visibility !== 'hidden')
+    .map(el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })
+    .filter(b => b[2] > b[0] && b[3] > b[1])"""
+
+
+def _overlapping(boxes: list[list[float]]) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i, a in enumerate(boxes)
+        for j, b in enumerate(boxes[i + 1 :], i + 1)
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]
+
+
+def test_labels_never_overlap_at_any_zoom(browser, tmp_path):
+    # 8 × 10 small grids: at the first zoom their codes and the community names collide.
+    grids = make_grids(rows=8, cols=10)
+    m = explore_grids(grids, parents=make_parents(grids))
+    page = Page(browser, save_html(m, tmp_path / "dense.html"), m.get_name())
+    try:
+        total = page.page.locator(".gp-label").count()
+        assert total == len(grids) + 2
+        seen = []
+        for step in (0, -1, 2):  # as opened, zoomed out, zoomed in
+            if step:
+                zoom = page.page.evaluate(f"window.{m.get_name()}.getZoom()")
+                page.page.evaluate(
+                    f"window.{m.get_name()}.setZoom({zoom + step}, {{animate: false}})"
+                )
+                page.page.wait_for_timeout(300)
+            boxes = page.page.evaluate(VISIBLE_LABEL_BOXES)
+            assert _overlapping(boxes) == []
+            seen.append(len(boxes))
+        assert seen[1] < total  # zoomed out, some labels had to go ...
+        assert seen[2] > seen[1]  # ... and zooming in brings them back
+        # Community names win over grid codes.
+        names = page.page.locator(".gp-label-parent:not(.gp-label-hidden)").count()
+        assert names == 2
+        page.page.screenshot(path=str(tmp_path / "dense.png"))
+        assert page.errors == []
+    finally:
+        page.page.close()
+
+
+def test_allocation_map_defaults_and_popup(browser, tmp_path):
+    alloc = make_allocation()
+    plan_grids = make_grids().assign(age60plus=lambda g: (g["population"] * 0.2).round())
+    m = explore_allocation(alloc, plan_grids=plan_grids, streets=make_streets())
+    page = Page(browser, save_html(m, tmp_path / "alloc.html"), m.get_name())
+    try:
+        control = page.page.evaluate(
+            """() => Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))
+                .map(l => [l.innerText.trim(), l.querySelector('input').checked])"""
+        )
+        state = dict(control)
+        for on in ("Coverage by grid", "Service points (open)", "Service areas", "Grid workers",
+                   "Worker → grid", "Streets"):  # fmt: skip
+            assert state.get(on) is True, (on, control)
+        for off in ("Volunteers", "Volunteer → grid", "Candidate points (not opened)"):
+            assert state.get(off) is False, (off, control)
+        # Dense layers off: nothing of them is drawn until switched on.
+        assert page.page.locator("svg path.gp-site-closed").count() == 0
+        code = alloc.grids.index[5]  # mid-map, clear of the legend boxes
+        # Near a corner: links end at the grid's representative point and would take the click.
+        minx, _miny, _maxx, maxy = alloc.grids.geometry[code].bounds
+        spot = to_display(gpd.GeoDataFrame(geometry=[Point(minx + 25, maxy - 25)], crs=CRS))
+        text = page.click(spot.geometry.iloc[0].y, spot.geometry.iloc[0].x)
+        row = plan_grids.loc[code]
+        site = alloc.coverage.loc[code, "site_id"]
+        inside = alloc.grids.geometry.representative_point()[code]
+        site_m = alloc.sites.geometry[site].distance(inside)
+        for label, value in [
+            ("Households", f"{int(row['households']):,}"),
+            ("People", f"{int(row['population']):,}"),
+            ("Aged 60+", f"{int(row['age60plus']):,}"),
+            ("Elderly living alone", f"{int(row['elderly_alone']):,}"),
+            ("Lead worker", "(W1)"),
+            ("Service point", f"({site})"),
+            ("Worker's distance (m)", "350"),  # the lead's assignment row: 100 + 5 × 50 m
+            ("Distance to service point (m)", f"{site_m:,.1f}"),
+            ("Deviation", f"{row['deviation']:+.1%}"),
+        ]:
+            assert label in text and value in text, (label, value, text)
+        page.page.screenshot(path=str(tmp_path / "alloc.png"))
+        assert page.errors == []
     finally:
         page.page.close()

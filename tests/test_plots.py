@@ -169,7 +169,7 @@ def test_budget_curve():
     efficient, dominated = ax.lines[1], ax.lines[2]
     assert list(efficient.get_xdata()) == [1e5, 2e5, 4e5]
     assert list(dominated.get_xdata()) == [3e5]
-    twin = [a for a in ax.figure.axes if a is not ax and a.get_ylabel() == "coverage"]
+    twin = [a for a in ax.figure.axes if a is not ax and a.get_ylabel() == "Coverage"]
     assert twin and isinstance(
         twin[0].yaxis.get_major_formatter(), matplotlib.ticker.PercentFormatter
     )
@@ -193,7 +193,7 @@ def test_plan_report(grids, tmp_path):
         "Units",
         "Households",
         "Population",
-        "Elderly alone",
+        "Elderly living alone",
         "Target",
         "Deviation (%)",
         "Area (ha)",
@@ -251,7 +251,10 @@ def test_budget_curve_reads_budget_sweep_columns():
     )
     ax = budget_curve(sweep)
     twin = next(a for a in ax.figure.axes if a is not ax)
-    assert [ln.get_label() for ln in twin.lines] == ["households served share", "hours met share"]
+    assert [ln.get_label() for ln in twin.lines] == [
+        "Households served (share)",
+        "Volunteer hours met (share)",
+    ]
 
 
 def test_numeric_colour_bar_spans_the_data():

@@ -136,4 +136,11 @@ def test_run_reads_the_named_layer_and_writes_outputs(tmp_path):
     assert len(result.territory.units) == 16
     assert result.plan.grids["population"].tolist() == [80.0] * 4
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["grids.geojson", "metrics.json", "plan.geojson", "report.md", "timings.json"]
+    assert names == [
+        "grids.geojson",
+        "metrics.json",
+        "plan.geojson",
+        "report.html",
+        "report.md",
+        "timings.json",
+    ]

@@ -106,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     batch = _batch_parser(sub)
     for command in (demo, run, div, alloc, assess, batch):
         _quiet_option(command)
+    for command in (demo, run, div, alloc):
+        command.add_argument(
+            "--lang", choices=["en", "zh"], help="report and map language (zh: 中文)"
+        )
     return p
 
 
@@ -273,7 +277,16 @@ def _divide_config(args: argparse.Namespace) -> dict[str, Any]:
     divide = _given(args, _DIVIDE_KEYS)
     divide.setdefault("balance", "households" if args.households else "population")
     raw = {"units": units, "divide": divide, "output": {"map": not args.no_map}}
+    if args.lang:
+        raw["output"]["lang"] = args.lang
     return parse_scenario(raw, base=".", source="command line")
+
+
+def _lang(cfg: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """``--lang`` overrides the scenario's ``output.lang``."""
+    if args.lang:
+        cfg["output"]["lang"] = args.lang
+    return cfg
 
 
 def _run(args: argparse.Namespace, progress: _Progress) -> str:
@@ -286,10 +299,14 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
         from gridplan.scenario.demo import demo_scenario
 
         sample = load_sample()
-        layers = {k: getattr(sample, k) for k in ("units", "sites", "workers", "volunteers")}
-        result = run_scenario(demo_scenario(), args.out, layers=layers, progress=progress)
+        names = ("units", "sites", "workers", "volunteers", "streets")
+        layers = {k: getattr(sample, k) for k in names}
+        result = run_scenario(
+            _lang(demo_scenario(), args), args.out, layers=layers, progress=progress
+        )
     elif args.command == "run":
-        result = run_scenario(load_scenario(args.scenario), args.out, progress=progress)
+        cfg = _lang(load_scenario(args.scenario), args)
+        result = run_scenario(cfg, args.out, progress=progress)
     elif args.command == "divide":
         result = run_scenario(_divide_config(args), args.out, progress=progress)
     elif args.command == "assess":
@@ -313,8 +330,12 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
             solver=args.solver,
             time_limit=args.time_limit,
             mip_gap=args.mip_gap,
+            lang=args.lang or "en",
         )
-    lines = [f"wrote {len(result.files)} file(s) to {args.out}:"]
+    from gridplan.i18n import translate
+
+    done = translate(args.lang, "wrote {n} file(s) to {out}:")
+    lines = [done.format(n=len(result.files), out=args.out)]
     lines += [f"  {p.name}" for p in result.files]
     return "\n".join(lines)
 

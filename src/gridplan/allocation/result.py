@@ -387,7 +387,7 @@ class Allocation:
 
     # -- display: maps and plots live in gridplan.maps and gridplan.plots -------------------
 
-    def explore(self, column: str = "coverage", **kwargs: Any) -> Any:
+    def explore(self, column: str = "coverage", *, lang: str = "en", **kwargs: Any) -> Any:
         """Interactive folium map: sites, radii, worker and volunteer links, coverage.
 
         Keywords go to :func:`gridplan.maps.explore_allocation`; save the map with
@@ -397,13 +397,13 @@ class Allocation:
         """
         from gridplan.maps import explore_allocation
 
-        return explore_allocation(self, column, **kwargs)
+        return explore_allocation(self, column, lang=lang, **kwargs)
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+    def plot(self, ax: Any = None, *, lang: str = "en", **kwargs: Any) -> Any:
         """Static matplotlib map (see :func:`gridplan.plots.plot_allocation`)."""
         from gridplan.plots import plot_allocation
 
-        return plot_allocation(self, ax, **kwargs)
+        return plot_allocation(self, ax, lang=lang, **kwargs)
 
     def life_circles(self, network: Any = None, units: Any = None, **kwargs: Any) -> Any:
         """Walking life-circle coverage of the open sites: a :class:`gridplan.coverage.LifeCircles`.
@@ -417,9 +417,15 @@ class Allocation:
         return life_circles(self, network, units, **kwargs)
 
     def report(
-        self, kind: Literal["grids", "sites", "workers", "volunteers", "summary"] = "grids"
+        self,
+        kind: Literal["grids", "sites", "workers", "volunteers", "summary"] = "grids",
+        *,
+        lang: str = "en",
     ) -> pd.DataFrame:
-        """Readable table of ``kind``: grids, sites, workers, volunteers or summary."""
+        """Readable table of ``kind``: grids, sites, workers, volunteers or summary.
+
+        ``lang="zh"`` gives Chinese headings (the values are the same).
+        """
         from gridplan.plots import allocation_report
 
-        return allocation_report(self, kind)
+        return allocation_report(self, kind, lang=lang)

@@ -360,17 +360,29 @@ class GridPlan:
         if col is None:
             return None
         units = self.territory.units
-        return units[[col, units.geometry.name]].dissolve(by=col).reset_index()
+        keep = [col]
+        name = f"{col}_name"  # e.g. community_name: maps label parents by it, not by code
+        if name in units.columns and bool((units.groupby(col)[name].nunique() <= 1).all()):
+            keep.append(name)
+        return units[[*keep, units.geometry.name]].dissolve(by=col).reset_index()
 
     def explore(
-        self, column: str = "deviation", *, units: bool = False, parents: bool = True, **kwargs: Any
+        self,
+        column: str = "deviation",
+        *,
+        units: bool = False,
+        parents: bool = True,
+        lang: str = "en",
+        **kwargs: Any,
     ) -> Any:
         """Interactive folium map of the grids coloured by ``column``.
 
         ``units=True`` adds the units layer (heavy on large territories);
         ``parents`` draws the boundaries of the parents the plan nests in
         (its ``within`` column; none when not nested), labelled with that
-        column's name. Other keywords go to :func:`gridplan.maps.explore_grids`
+        column's name, by ``<column>_name`` when the units have one (e.g.
+        ``community_name``). ``lang="zh"``: legends, layers and tooltips in
+        Chinese. Other keywords go to :func:`gridplan.maps.explore_grids`
         (``tiles``, ``streets``...). Save it with :func:`gridplan.maps.save_html`
         to get an offline file.
 
@@ -385,21 +397,33 @@ class GridPlan:
             boundaries = self.parent_boundaries()
             if boundaries is not None:
                 kwargs["parents"] = boundaries
-                kwargs.setdefault("parent_column", self.params["within"])
-        kwargs.setdefault("parent_label", self.parent_label)
-        return explore_grids(self.grids, column, **kwargs)
+                within = self.params["within"]
+                named = f"{within}_name" if f"{within}_name" in boundaries.columns else within
+                kwargs.setdefault("parent_column", named)
+        kwargs.setdefault("parent_label", self._parent_label(lang))
+        return explore_grids(self.grids, column, lang=lang, **kwargs)
 
-    def plot(self, column: str = "deviation", ax: Any = None, **kwargs: Any) -> Any:
+    def _parent_label(self, lang: str) -> str:
+        from gridplan.i18n import column_label
+
+        within = self.params.get("within")
+        return self.parent_label if lang == "en" or within is None else column_label(within, lang)
+
+    def plot(
+        self, column: str = "deviation", ax: Any = None, *, lang: str = "en", **kwargs: Any
+    ) -> Any:
         """Static matplotlib map of the grids (see :func:`gridplan.plots.plot_plan`)."""
         from gridplan.plots import plot_plan
 
-        return plot_plan(self.grids, column, ax, **kwargs)
+        return plot_plan(self.grids, column, ax, lang=lang, **kwargs)
 
-    def report(self, totals: bool = False) -> pd.DataFrame:
+    def report(self, totals: bool = False, *, lang: str = "en") -> pd.DataFrame:
         """One readable row per grid, for reports (see :func:`gridplan.plots.plan_report`)."""
         from gridplan.plots import plan_report
 
-        return plan_report(self.grids, totals=totals, parent_label=self.parent_label)
+        return plan_report(
+            self.grids, totals=totals, parent_label=self._parent_label(lang), lang=lang
+        )
 
     # -- files ----------------------------------------------------------------------------
 

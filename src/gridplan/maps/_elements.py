@@ -14,7 +14,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from jinja2 import Template
 
-__all__ = ["CSS", "HtmlControl", "TextLabels", "add_css"]
+__all__ = ["CSS", "Declutter", "HtmlControl", "TextLabels", "add_css"]
 
 CSS = """
 .folium-map.leaflet-container { background: #f4f4f1; font: 13px/1.4 "Helvetica Neue", Arial,
@@ -30,6 +30,7 @@ CSS = """
   text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; transform: translate(-50%, -50%);
   width: max-content; }
 .gp-label-parent { font-size: 14px; color: #333; }
+.gp-label-hidden { visibility: hidden; }
 .gp-tip table { border-collapse: collapse; }
 .gp-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
 .gp-tip td { text-align: right; }
@@ -114,3 +115,51 @@ class TextLabels(Layer):
         self._name = "TextLabels"
         self.rows = [[round(float(a), 7), round(float(b), 7), str(t)] for a, b, t in points]
         self.css_class = css_class
+
+
+class Declutter(MacroElement):
+    """Hide labels that would overlap another: no two visible labels ever touch.
+
+    After every zoom, pan or layer switch, the labels of all :class:`TextLabels`
+    layers are measured on screen (their bounding boxes, plus 2 px) and taken
+    in order — parent (community) names first, then grid codes in drawing
+    order; a label whose box meets one already kept is hidden until the next
+    pass. Zooming in shows more of them.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            function meets(a, b) {
+                return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+            }
+            function rank(el) { return el.classList.contains("gp-label-parent") ? 0 : 1; }
+            function declutter() {
+                var els = Array.prototype.slice.call(
+                    map.getContainer().querySelectorAll(".gp-label"));
+                els.forEach(function (el) { el.classList.remove("gp-label-hidden"); });
+                els.sort(function (a, b) { return rank(a) - rank(b); });
+                var kept = [];
+                els.forEach(function (el) {
+                    var r = el.getBoundingClientRect();
+                    if (r.width === 0 && r.height === 0) { return; }
+                    var box = {left: r.left - 2, right: r.right + 2, top: r.top - 2,
+                               bottom: r.bottom + 2};
+                    if (kept.some(function (k) { return meets(k, box); })) {
+                        el.classList.add("gp-label-hidden");
+                    } else {
+                        kept.push(box);
+                    }
+                });
+            }
+            map.on("zoomend moveend overlayadd overlayremove resize", declutter);
+            map.whenReady(function () { setTimeout(declutter, 0); });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "Declutter"

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridplan.maps._elements import add_css
+from gridplan.maps._elements import Declutter, add_css
 from gridplan.maps._escape import esc, fmt_value
 from gridplan.maps.tiles import ResolvedTiles, add_tiles
 
@@ -55,7 +55,8 @@ def new_map(bounds: np.ndarray, tiles: ResolvedTiles | None) -> folium.Map:
 
 
 def finish_map(m: folium.Map, bounds: np.ndarray) -> folium.Map:
-    """Add the layer switcher and fit the view to ``bounds``."""
+    """Add label decluttering and the layer switcher; fit the view to ``bounds``."""
+    Declutter().add_to(m)  # after every label layer: hides overlapping labels
     # Expanded: the collapsed toggle's icon is an image file that cannot be inlined.
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     minx, miny, maxx, maxy = (float(v) for v in bounds)

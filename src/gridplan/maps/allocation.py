@@ -19,6 +19,7 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from gridplan._display import allocation_grids, allocation_part, names_by_id, require_frame
+from gridplan.i18n import N_, gettext, translate
 from gridplan.maps._elements import HtmlControl
 from gridplan.maps._escape import esc, fmt_value
 from gridplan.maps._layers import (
@@ -29,7 +30,7 @@ from gridplan.maps._layers import (
     tip_html,
 )
 from gridplan.maps.coords import to_display
-from gridplan.maps.grids import add_grid_labels, add_grid_layer
+from gridplan.maps.grids import add_grid_labels, add_grid_layer, add_streets
 from gridplan.maps.tiles import resolve_tiles
 
 __all__ = ["explore_allocation"]
@@ -42,15 +43,33 @@ VOLUNTEER = "#5e3c99"
 UNMET = "#d7191c"
 
 _ALLOC_FIELDS: list[tuple[str, str, str]] = [
-    ("parent", "Community", "text"),
-    ("households", "Households", "number"),
-    ("households_served", "Households served", "number"),
-    ("coverage", "Coverage", "%"),
-    ("site", "Service point", "text"),
-    ("lead", "Lead worker", "text"),
-    ("need_hours", "Volunteer need (h/month)", "number"),
-    ("hours_delivered", "Hours delivered", "number"),
-    ("unmet_hours", "Unmet (h/month)", "number"),
+    ("parent", N_("Community"), "text"),
+    ("households", N_("Households"), "number"),
+    ("households_served", N_("Households served"), "number"),
+    ("coverage", N_("Coverage"), "%"),
+    ("site", N_("Service point"), "text"),
+    ("lead", N_("Lead worker"), "text"),
+    ("need_hours", N_("Volunteer need (h/month)"), "number"),
+    ("hours_delivered", N_("Hours delivered (h/month)"), "number"),
+    ("unmet_hours", N_("Unmet (h/month)"), "number"),
+]
+# What a planner asks of one grid when clicking it.
+_ALLOC_POPUP: list[tuple[str, str, str]] = [
+    ("parent", N_("Community"), "text"),
+    ("households", N_("Households"), "number"),
+    ("population", N_("People"), "number"),
+    ("age60plus", N_("Aged 60+"), "number"),
+    ("elderly_alone", N_("Elderly living alone"), "number"),
+    ("lead", N_("Lead worker"), "text"),
+    ("worker_distance_m", N_("Worker's distance (m)"), "number"),
+    ("site", N_("Service point"), "text"),
+    ("site_distance_m", N_("Distance to service point (m)"), "number"),
+    ("deviation", N_("Deviation"), "signed%"),
+    ("households_served", N_("Households served"), "number"),
+    ("coverage", N_("Coverage"), "%"),
+    ("need_hours", N_("Volunteer need (h/month)"), "number"),
+    ("hours_delivered", N_("Hours delivered (h/month)"), "number"),
+    ("unmet_hours", N_("Unmet (h/month)"), "number"),
 ]
 
 
@@ -78,17 +97,30 @@ def explore_allocation(
     links: bool = True,
     show_unselected: bool = True,
     catchments: gpd.GeoDataFrame | None = None,
+    streets: gpd.GeoDataFrame | None = None,
+    plan_grids: pd.DataFrame | None = None,
+    lang: str = "en",
 ) -> folium.Map:
     """Draw an allocation: coverage per grid, service points, radii, people and links.
 
-    Grids are filled by ``column`` (default ``coverage``) and outlined in red
-    where need is unmet; open service points are filled circles (green when
-    they already existed, blue when new), candidates not opened are hollow grey
-    circles; each open point's service radius is drawn. Grid workers (orange)
-    and volunteers (purple) are shown at home with a line to every grid they
-    serve. Tooltips name everything; all text is HTML-escaped. ``tiles`` as in
-    :func:`~gridplan.maps.explore_grids`. ``catchments`` (from
-    :func:`gridplan.coverage.catchments`) adds each open site's walking catchment.
+    Shown at first (what a planner reads): grids filled by ``column``
+    (default ``coverage``), open service points (green when they already
+    existed, blue when new) with their service areas, grid workers (orange)
+    with a line to each grid they lead, and a red outline round the grids
+    whose volunteer need is unmet, thicker and darker the larger the unmet
+    share. Present in the layer switcher but off at first (dense): every
+    volunteer (purple) and volunteer link, candidates not opened (hollow
+    grey). ``radii``, ``links`` and ``show_unselected`` leave those layers
+    out altogether. ``streets`` adds a light street layer (offline context).
+    ``plan_grids`` (``GridPlan.grids``) adds the plan's figures that the
+    allocation does not carry (people, 60+, elderly living alone, community,
+    deviation) to the popups.
+    A grid's popup gives households, people, 60+, elderly living alone, its
+    lead worker and service point with their distances, and its deviation.
+    Tooltips name everything; all text is HTML-escaped; ``lang="zh"`` writes
+    them in Chinese. ``tiles`` as in :func:`~gridplan.maps.explore_grids`.
+    ``catchments`` (from :func:`gridplan.coverage.catchments`) adds each open
+    site's walking catchment (off at first).
 
     >>> from types import SimpleNamespace
     >>> import geopandas as gpd, pandas as pd
@@ -97,6 +129,7 @@ def explore_allocation(
     ...     geometry=[box(0, 0, 100, 100)], index=pd.Index(["G01"], name="grid"), crs=32651)
     >>> m = explore_allocation(SimpleNamespace(grids=g))
     """
+    _ = gettext(lang)
     grids = allocation_grids(allocation)
     provider = resolve_tiles(tiles, tiles_key)
     gcj = provider is not None and provider.gcj02
@@ -111,16 +144,31 @@ def explore_allocation(
     site_names, worker_names = names_by_id(sites), names_by_id(workers)
 
     view = grids.copy()
+    if plan_grids is not None:
+        extra = [c for c in plan_grids.columns if c not in view.columns and c != "geometry"]
+        view = view.join(pd.DataFrame(plan_grids)[extra], how="left")
     if "site_id" in view.columns:
         view["site"] = [_label(site_names, s) for s in view["site_id"]]
     if "lead_worker" in view.columns:
         view["lead"] = [_label(worker_names, w) for w in view["lead_worker"]]
+    view = _with_distances(view, allocation, sites)
 
     shown = to_display(grids, gcj02=gcj)
     bounds = shown.total_bounds
     m = new_map(bounds, provider)
-    add_grid_layer(m, view, shown, column, name="Coverage by grid", fields=_ALLOC_FIELDS)
-    _add_unmet(m, view, shown)
+    if streets is not None:
+        add_streets(m, streets, gcj, lang)
+    add_grid_layer(
+        m,
+        view,
+        shown,
+        column,
+        name=_("Coverage by grid"),
+        fields=_ALLOC_FIELDS,
+        lang=lang,
+        popup_fields=_ALLOC_POPUP,
+    )
+    _add_unmet(m, view, shown, lang)
 
     rep = to_display(
         gpd.GeoDataFrame(geometry=grids.geometry.representative_point(), crs=grids.crs),
@@ -139,10 +187,11 @@ def explore_allocation(
             workers,
             rep,
             gcj,
-            "Worker → grid",
+            _("Worker → grid"),
             WORKER,
             "",
             _worker_link_rows,
+            lang,
         )
     if links and volunteers is not None:
         _add_links(
@@ -152,95 +201,152 @@ def explore_allocation(
             volunteers,
             rep,
             gcj,
-            "Volunteer → grid",
+            _("Volunteer → grid"),
             VOLUNTEER,
             "4 4",
             _volunteer_link_rows,
+            lang,
+            show=False,
         )
     if catchments is not None:  # walking catchments (gridplan.coverage.catchments); off by default
         from gridplan.maps.catchments import add_catchments
 
         add_catchments(m, catchments, gcj)
     if sites is not None:
-        _add_sites(m, require_frame(sites, "allocation.sites"), gcj, radii, show_unselected)
+        _add_sites(m, require_frame(sites, "allocation.sites"), gcj, radii, show_unselected, lang)
     if workers is not None:
-        _add_people(m, workers, "hired", "Grid workers", WORKER, gcj, show_unselected, _worker_rows)
+        _add_people(
+            m, workers, "hired", _("Grid workers"), WORKER, gcj, show_unselected, _worker_rows, lang
+        )
     if volunteers is not None:
         _add_people(
             m,
             volunteers,
             "selected",
-            "Volunteers",
+            _("Volunteers"),
             VOLUNTEER,
             gcj,
             show_unselected,
             _volunteer_rows,
+            lang,
+            show=False,
         )
     if labels:
-        add_grid_labels(m, grids, gcj)
+        add_grid_labels(m, grids, gcj, lang)
     HtmlControl(
-        _symbol_legend(sites is not None, workers is not None, volunteers is not None),
+        _symbol_legend(sites is not None, workers is not None, volunteers is not None, lang),
         position="bottomleft",
     ).add_to(m)
-    summary = _summary_html(allocation, view)
+    summary = _summary_html(allocation, view, lang)
     if summary:
         HtmlControl(summary, position="topleft").add_to(m)
     return finish_map(m, bounds)
 
 
-def _unmet_mask(view: pd.DataFrame) -> pd.Series:
-    if "unmet_hours" in view.columns:
-        return view["unmet_hours"].fillna(0).astype(float) > 1e-9
+def _with_distances(view: pd.DataFrame, allocation: Any, sites: Any) -> pd.DataFrame:
+    """Add each grid's lead worker distance and its service point's distance (metres)."""
+    wa = allocation_part(allocation, "worker_assignment")
+    if wa is not None and {"grid", "distance_m"} <= set(wa.columns):
+        view["worker_distance_m"] = wa.groupby("grid")["distance_m"].min().reindex(view.index)
+    metric = view.crs is not None and view.crs.is_projected
+    if sites is not None and "site_id" in view.columns and metric and sites.crs is not None:
+        where = sites.geometry.to_crs(view.crs)
+        inside = view.geometry.representative_point()
+        view["site_distance_m"] = [
+            float(p.distance(where.loc[s])) if s in where.index else float("nan")
+            for s, p in zip(view["site_id"], inside, strict=True)
+        ]
+    return view
+
+
+def _unmet_share(view: pd.DataFrame) -> pd.Series:
+    """Share of each grid's need left unmet, 0 where nothing is missing."""
+    if {"unmet_hours", "need_hours"} <= set(view.columns):
+        need = view["need_hours"].astype(float)
+        unmet = view["unmet_hours"].fillna(0).astype(float)
+        share = (unmet / need.where(need > 0)).fillna(0.0)
+        return share.where(unmet > 1e-9, 0.0).clip(0.0, 1.0)
     if "coverage" in view.columns:
-        return view["coverage"].fillna(0).astype(float) < 1 - 1e-9
-    return pd.Series(False, index=view.index)
+        return (
+            (1 - view["coverage"].fillna(0).astype(float))
+            .clip(0.0, 1.0)
+            .where(view["coverage"].fillna(0).astype(float) < 1 - 1e-9, 0.0)
+        )
+    return pd.Series(0.0, index=view.index)
 
 
-def _add_unmet(m: folium.Map, view: pd.DataFrame, shown: gpd.GeoDataFrame) -> None:
-    mask = _unmet_mask(view).to_numpy()
+# (lower bound of the unmet share, stroke colour, stroke weight, legend text)
+UNMET_GRADES: list[tuple[float, str, float, str]] = [
+    (0.0, "#fc9272", 1.0, N_("unmet need: under 25 %")),
+    (0.25, "#ef3b2c", 1.8, N_("unmet need: 25–50 %")),
+    (0.5, "#a50f15", 2.6, N_("unmet need: over half")),
+]
+
+
+def _grade(share: float) -> int:
+    return max(i for i, (lo, *_rest) in enumerate(UNMET_GRADES) if share >= lo)
+
+
+def _add_unmet(m: folium.Map, view: pd.DataFrame, shown: gpd.GeoDataFrame, lang: str) -> None:
+    """Outline only the grids whose need is unmet, graded by the unmet share."""
+    share = _unmet_share(view).to_numpy()
+    mask = share > 0
     if not mask.any():
         return
+    grades = [_grade(float(v)) for v in share[mask]]
     geojson_layer(
         shown[mask],
-        "Unmet need",
-        style=lambda _i: {"color": UNMET, "weight": 3, "fill": False, "dashArray": "6 4"},
+        translate(lang, "Unmet need"),
+        style=lambda i: {
+            "color": UNMET_GRADES[grades[i]][1],
+            "weight": UNMET_GRADES[grades[i]][2],
+            "fill": False,
+            "dashArray": "6 4",
+        },
         interactive=False,
         className="gp-unmet",
     ).add_to(m)
 
 
-def _site_rows(site_id: Any, row: pd.Series) -> list[tuple[str, str]]:
+def _site_rows(site_id: Any, row: pd.Series, lang: str) -> list[tuple[str, str]]:
+    _ = gettext(lang)
     opened = bool(row.get("open", True))
     existing = bool(row.get("existing", False))
-    status = ("open, existing" if existing else "open, new") if opened else "not opened"
-    out = [("Id", str(site_id)), ("Status", status)]
+    status = (_("open, existing") if existing else _("open, new")) if opened else _("not opened")
+    out = [(_("Id"), str(site_id)), (_("Status"), status)]
     for col, label in [
-        ("capacity", "Capacity (households)"),
-        ("households_served", "Households served"),
-        ("radius_m", "Service radius (m)"),
-        ("cost", "Cost"),
+        ("capacity", N_("Capacity (households)")),
+        ("households_served", N_("Households served")),
+        ("radius_m", N_("Service radius (m)")),
+        ("cost", N_("Cost (yuan per year)")),
     ]:
         if col in row.index:
-            out.append((label, fmt_value(row[col])))
+            out.append((_(label), fmt_value(row[col])))
     return out
 
 
 def _add_sites(
-    m: folium.Map, sites: gpd.GeoDataFrame, gcj: bool, radii: bool, show_unopened: bool
+    m: folium.Map,
+    sites: gpd.GeoDataFrame,
+    gcj: bool,
+    radii: bool,
+    show_unopened: bool,
+    lang: str,
 ) -> None:
+    _ = gettext(lang)
     shown = to_display(sites, gcj02=gcj)
     opened = _flag(sites, "open").to_numpy()
     existing = _flag(sites, "existing", default=False).to_numpy()
     names = names_by_id(sites)
     tips = [
-        tip_html(names.get(i, f"Site {i}"), _site_rows(i, r))
+        tip_html(names.get(i, _("Site {id}").format(id=i)), _site_rows(i, r, lang))
         for i, r in sites.drop(columns=sites.geometry.name).iterrows()
     ]
     if radii and opened.any() and "radius_m" in sites.columns:
         r_open = sites["radius_m"].to_numpy()[opened]
         geojson_layer(
             shown[opened],
-            "Service radii",
+            _("Service areas"),
             style=lambda i: {
                 "radius": float(r_open[i]),
                 "color": OPEN_NEW,
@@ -256,7 +362,7 @@ def _add_sites(
         idx = [i for i, o in enumerate(opened) if not o]
         geojson_layer(
             shown.iloc[idx],
-            "Candidate points (not opened)",
+            _("Candidate points (not opened)"),
             style=lambda _i: {
                 "radius": 5,
                 "color": CANDIDATE,
@@ -266,6 +372,7 @@ def _add_sites(
             },
             tooltips=[tips[i] for i in idx],
             marker=folium.CircleMarker(),
+            show=False,  # dense: in the layer switcher, off at first
             className="gp-site-closed",
         ).add_to(m)
     if opened.any():
@@ -273,7 +380,7 @@ def _add_sites(
         colors = [OPEN_EXISTING if existing[i] else OPEN_NEW for i in idx]
         geojson_layer(
             shown.iloc[idx],
-            "Service points (open)",
+            _("Service points (open)"),
             style=lambda j: {
                 "radius": 8,
                 "color": "#ffffff",
@@ -287,17 +394,24 @@ def _add_sites(
         ).add_to(m)
 
 
-def _worker_rows(wid: Any, row: pd.Series) -> list[tuple[str, str]]:
-    out = [("Id", str(wid)), ("Hired", fmt_value(bool(row.get("hired", True))))]
+def _yes_no(value: bool, lang: str) -> str:
+    _ = gettext(lang)
+    return _("yes") if value else _("no")
+
+
+def _worker_rows(wid: Any, row: pd.Series, lang: str) -> list[tuple[str, str]]:
+    _ = gettext(lang)
+    out = [(_("Id"), str(wid)), (_("Hired"), _yes_no(bool(row.get("hired", True)), lang))]
     if "grids" in row.index:
-        out.append(("Grids", fmt_value(row["grids"])))
+        out.append((_("Grids"), fmt_value(row["grids"])))
     return out
 
 
-def _volunteer_rows(vid: Any, row: pd.Series) -> list[tuple[str, str]]:
-    out = [("Id", str(vid)), ("Selected", fmt_value(bool(row.get("selected", True))))]
+def _volunteer_rows(vid: Any, row: pd.Series, lang: str) -> list[tuple[str, str]]:
+    _ = gettext(lang)
+    out = [(_("Id"), str(vid)), (_("Selected"), _yes_no(bool(row.get("selected", True)), lang))]
     if "hours_assigned" in row.index:
-        out.append(("Hours assigned (per month)", fmt_value(row["hours_assigned"])))
+        out.append((_("Hours assigned (per month)"), fmt_value(row["hours_assigned"])))
     return out
 
 
@@ -309,7 +423,9 @@ def _add_people(
     color: str,
     gcj: bool,
     show_unselected: bool,
-    rows: Callable[[Any, pd.Series], list[tuple[str, str]]],
+    rows: Callable[[Any, pd.Series, str], list[tuple[str, str]]],
+    lang: str,
+    show: bool = True,
 ) -> None:
     chosen = _flag(people, flag).to_numpy()
     keep = chosen | show_unselected
@@ -320,7 +436,7 @@ def _add_people(
     shown = to_display(people, gcj02=gcj)
     names = names_by_id(people)
     tips = [
-        tip_html(names.get(i, str(i)), rows(i, r))
+        tip_html(names.get(i, str(i)), rows(i, r, lang))
         for i, r in people.drop(columns=people.geometry.name).iterrows()
     ]
     geojson_layer(
@@ -335,25 +451,26 @@ def _add_people(
         },
         tooltips=tips,
         marker=folium.CircleMarker(),
+        show=show,
         className="gp-person",
     ).add_to(m)
 
 
-def _worker_link_rows(row: pd.Series) -> list[tuple[str, str]]:
-    return [("Distance (m)", fmt_value(row.get("distance_m")))]
+def _worker_link_rows(row: pd.Series, lang: str) -> list[tuple[str, str]]:
+    return [(translate(lang, "Distance (m)"), fmt_value(row.get("distance_m")))]
 
 
-def _volunteer_link_rows(row: pd.Series) -> list[tuple[str, str]]:
-    out = [
-        (label, fmt_value(row[c]))
+def _volunteer_link_rows(row: pd.Series, lang: str) -> list[tuple[str, str]]:
+    _ = gettext(lang)
+    return [
+        (_(label), fmt_value(row[c]))
         for c, label in [
-            ("skill", "Skill"),
-            ("hours_per_month", "Hours per month"),
-            ("distance_m", "Distance (m)"),
+            ("skill", N_("Skill")),
+            ("hours_per_month", N_("Hours per month")),
+            ("distance_m", N_("Distance (m)")),
         ]
         if c in row.index
     ]
-    return out
 
 
 def _add_links(
@@ -366,21 +483,23 @@ def _add_links(
     name: str,
     color: str,
     dash: str,
-    rows: Callable[[pd.Series], list[tuple[str, str]]],
+    rows: Callable[[pd.Series, str], list[tuple[str, str]]],
+    lang: str,
+    show: bool = True,
 ) -> None:
     if assignment is None or id_col not in assignment.columns or "grid" not in assignment.columns:
         return
     homes = to_display(people, gcj02=gcj).geometry
     names = names_by_id(people)
     lines, tips, skipped = [], [], []
-    for _, a in assignment.iterrows():
+    for _i, a in assignment.iterrows():
         pid, grid = a[id_col], a["grid"]
         if pid not in homes.index or grid not in rep.index:
             skipped.append((pid, grid))
             continue
         home, target = homes.loc[pid], rep.loc[grid]
         lines.append(LineString([(home.x, home.y), (target.x, target.y)]))
-        tips.append(tip_html(f"{_label(names, pid)} → {grid}", rows(a)))
+        tips.append(tip_html(f"{_label(names, pid)} → {grid}", rows(a, lang)))
     if skipped:
         warnings.warn(
             f"{name}: skipped {len(skipped)} link(s) whose person or grid is unknown, "
@@ -395,53 +514,66 @@ def _add_links(
         name,
         style=lambda _i: {"color": color, "weight": 2, "opacity": 0.8, "dashArray": dash or None},
         tooltips=tips,
+        show=show,
         className="gp-link",
     ).add_to(m)
 
 
-def _symbol_legend(sites: bool, workers: bool, volunteers: bool) -> str:
+def _symbol_legend(sites: bool, workers: bool, volunteers: bool, lang: str = "en") -> str:
+    _ = gettext(lang)
+
     def dot(fill: str, stroke: str, text: str) -> str:
         return (
             f'<div class="gp-legend-row"><i style="background:{fill};border-color:{stroke};'
-            f'border-radius:50%;width:12px"></i>{esc(text)}</div>'
+            f'border-radius:50%;width:12px"></i>{esc(_(text))}</div>'
         )
 
     rows = [
-        f'<div class="gp-legend-row"><i style="border:2px dashed {UNMET};background:none">'
-        f"</i>{esc('unmet need')}</div>"
+        f'<div class="gp-legend-row"><i style="border:{w}px dashed {c};background:none">'
+        f"</i>{esc(_(text))}</div>"
+        for _lo, c, w, text in UNMET_GRADES
     ]
     if sites:
         rows += [
-            dot(OPEN_EXISTING, "#fff", "service point, existing"),
-            dot(OPEN_NEW, "#fff", "service point, new"),
-            dot("#fff", CANDIDATE, "candidate, not opened"),
+            dot(OPEN_EXISTING, "#fff", N_("service point, existing")),
+            dot(OPEN_NEW, "#fff", N_("service point, new")),
+            dot("#fff", CANDIDATE, N_("candidate, not opened")),
         ]
     if workers:
-        rows.append(dot(WORKER, WORKER, "grid worker (home) and link"))
+        rows.append(dot(WORKER, WORKER, N_("grid worker (home) and link")))
     if volunteers:
-        rows.append(dot(VOLUNTEER, VOLUNTEER, "volunteer (home) and link"))
+        rows.append(dot(VOLUNTEER, VOLUNTEER, N_("volunteer (home) and link")))
     return "".join(rows)
 
 
-def _summary_html(allocation: Any, view: pd.DataFrame) -> str:
+# Solver statuses, marked so the catalogue has them (shown translated in the summary box).
+_STATUSES = (N_("optimal"), N_("feasible"))
+
+
+def _summary_html(allocation: Any, view: pd.DataFrame, lang: str = "en") -> str:
+    _ = gettext(lang)
     parts: list[tuple[str, str]] = []
     status = getattr(allocation, "status", None)
     if status is not None:
-        parts.append(("Status", str(status)))
+        parts.append((_("Status"), _(str(status))))
     cost = getattr(allocation, "cost", None)
     total = cost.get("total") if isinstance(cost, Mapping) else cost
     budget = getattr(allocation, "budget", None)
     if total is not None:
-        parts.append(("Cost", fmt_value(total) + (f" of {fmt_value(budget)}" if budget else "")))
+        text = fmt_value(total)
+        if budget:
+            text = _("{cost} of {budget}").format(cost=text, budget=fmt_value(budget))
+        parts.append((_("Cost (yuan per year)"), text))
     gap = getattr(allocation, "gap", None)
     if gap is not None:
-        parts.append(("Optimality gap", fmt_value(gap, percent=True, digits=2)))
+        parts.append((_("Optimality gap"), fmt_value(gap, percent=True, digits=2)))
     if {"households", "households_served"} <= set(view.columns):
         hh, served = float(view["households"].sum()), float(view["households_served"].sum())
         share = f" ({served / hh:.1%})" if hh else ""
-        parts.append(("Households served", f"{served:,.0f} of {hh:,.0f}{share}"))
+        text = _("{part} of {whole}").format(part=f"{served:,.0f}", whole=f"{hh:,.0f}")
+        parts.append((_("Households served"), text + share))
     if "unmet_hours" in view.columns:
-        parts.append(("Unmet volunteer hours", fmt_value(float(view["unmet_hours"].sum()))))
+        parts.append((_("Unmet volunteer hours"), fmt_value(float(view["unmet_hours"].sum()))))
     if not parts:
         return ""
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in parts)

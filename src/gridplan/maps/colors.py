@@ -24,6 +24,7 @@ import pandas as pd
 from branca.colormap import LinearColormap, linear
 
 from gridplan.errors import ConfigError
+from gridplan.i18n import column_label, translate
 from gridplan.maps._escape import esc, fmt_value
 
 __all__ = ["MISSING_COLOR", "ColorScale", "color_scale"]
@@ -63,12 +64,14 @@ def color_scale(
     title: str,
     kind: Kind | None = None,
     percent: bool | None = None,
+    lang: str = "en",
 ) -> ColorScale:
     """Choose and build a colour scale for ``values``.
 
     ``kind`` defaults to categorical for non-numeric data, diverging for a
     column named ``deviation`` or numbers on both sides of 0, else sequential.
     ``percent`` (shown as %) defaults to True for ``deviation``/``coverage``.
+    The legend names the column readably in ``lang`` (:func:`gridplan.i18n.column_label`).
     """
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     if kind is None:
@@ -85,12 +88,15 @@ def color_scale(
     if percent is None:
         percent = title in ("deviation", "coverage")
     has_missing = bool(values.map(_is_missing).any())
+    heading, no_data = column_label(title, lang), translate(lang, "no data")
     if kind == "categorical":
-        return _categorical(values, title, has_missing)
-    return _numeric(values.astype(float), title, kind, percent, has_missing)
+        return _categorical(values, heading, has_missing, no_data)
+    return _numeric(values.astype(float), heading, kind, percent, has_missing, no_data)
 
 
-def _numeric(values: pd.Series, title: str, kind: Kind, percent: bool, missing: bool) -> ColorScale:
+def _numeric(
+    values: pd.Series, title: str, kind: Kind, percent: bool, missing: bool, no_data: str
+) -> ColorScale:
     finite = values[np.isfinite(values)]
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     if kind == "diverging":
@@ -121,7 +127,7 @@ def _numeric(values: pd.Series, title: str, kind: Kind, percent: bool, missing: 
         f'<div class="gp-legend-ticks">{labels}</div>'
     )
     if missing:
-        html += _swatch(MISSING_COLOR, "no data")
+        html += _swatch(MISSING_COLOR, no_data)
     return ColorScale(kind=kind, color=color, legend_html=html)
 
 
@@ -129,7 +135,7 @@ def _swatch(color: str, text: str) -> str:
     return f'<div class="gp-legend-row"><i style="background:{color}"></i>{esc(text)}</div>'
 
 
-def _categorical(values: pd.Series, title: str, missing: bool) -> ColorScale:
+def _categorical(values: pd.Series, title: str, missing: bool, no_data: str) -> ColorScale:
     cats = [v for v in pd.unique(values) if not _is_missing(v)]
     try:
         cats = sorted(cats)
@@ -145,8 +151,8 @@ def _categorical(values: pd.Series, title: str, missing: bool) -> ColorScale:
     shown = cats[:_MAX_CATEGORIES_IN_LEGEND]
     rows = "".join(_swatch(lookup[c], fmt_value(c)) for c in shown)
     if len(cats) > len(shown):
-        rows += f'<div class="gp-legend-row">… {len(cats) - len(shown)} more</div>'
+        rows += f'<div class="gp-legend-row">… +{len(cats) - len(shown)}</div>'
     if missing:
-        rows += _swatch(MISSING_COLOR, "no data")
+        rows += _swatch(MISSING_COLOR, no_data)
     html = f'<div class="gp-legend-title">{esc(title)}</div>{rows}'
     return ColorScale(kind="categorical", color=color, legend_html=html)

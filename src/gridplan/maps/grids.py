@@ -13,6 +13,7 @@ import pandas as pd
 from gridplan._display import require_frame
 from gridplan.division.codes import short_labels
 from gridplan.errors import ColumnError
+from gridplan.i18n import N_, column_label, gettext, translate
 from gridplan.maps._elements import HtmlControl, TextLabels
 from gridplan.maps._escape import fmt_value
 from gridplan.maps._layers import (
@@ -27,22 +28,25 @@ from gridplan.maps.colors import color_scale
 from gridplan.maps.coords import to_display
 from gridplan.maps.tiles import resolve_tiles
 
-__all__ = ["explore_grids", "grid_rows"]
+__all__ = ["add_streets", "explore_grids", "grid_rows"]
 
 # (column, label, formatter) in the order a planner reads them.
+# Labels are English msgids, translated where shown (gridplan.i18n).
 _FIELDS: list[tuple[str, str, str]] = [
-    ("parent", "Community", "text"),
-    ("households", "Households", "number"),
-    ("population", "Population", "number"),
-    ("target", "Target", "number"),
-    ("deviation", "Deviation", "signed%"),
-    ("area_m2", "Area", "area"),
-    ("worker", "Worker", "text"),
+    ("parent", N_("Community"), "text"),
+    ("households", N_("Households"), "number"),
+    ("population", N_("People"), "number"),
+    ("age60plus", N_("Aged 60+"), "number"),
+    ("elderly_alone", N_("Elderly living alone"), "number"),
+    ("target", N_("Target"), "number"),
+    ("deviation", N_("Deviation"), "signed%"),
+    ("area_m2", N_("Area"), "area"),
+    ("worker", N_("Grid worker"), "text"),
 ]
 _POPUP_EXTRA: list[tuple[str, str, str]] = [
-    ("n_units", "Units", "number"),
-    ("polsby_popper", "Compactness (Polsby–Popper)", "number"),
-    ("neighbours", "Neighbouring grids", "text"),
+    ("n_units", N_("Units"), "number"),
+    ("polsby_popper", N_("Compactness (Polsby–Popper)"), "number"),
+    ("neighbours", N_("Neighbouring grids"), "text"),
 ]
 _SKIP = {"geometry", "_s", "_tip", "_pop"}
 
@@ -60,15 +64,19 @@ def _fmt(value: Any, how: str) -> str:
 
 
 def grid_rows(
-    row: pd.Series, fields: Sequence[tuple[str, str, str]], extra: Sequence[str] = ()
+    row: pd.Series,
+    fields: Sequence[tuple[str, str, str]],
+    extra: Sequence[str] = (),
+    lang: str = "en",
 ) -> list[tuple[str, str]]:
-    """Label/value pairs for one grid (unescaped), skipping absent columns."""
-    out = [(label, _fmt(row[col], how)) for col, label, how in fields if col in row.index]
-    known = {c for c, _, _ in fields}
+    """Label/value pairs for one grid (unescaped, labels in ``lang``), skipping absent columns."""
+    _ = gettext(lang)
+    out = [(_(label), _fmt(row[col], how)) for col, label, how in fields if col in row.index]
+    known = {c for c, _l, _h in fields}
     for col in extra:
         if col in row.index and col not in known and col not in _SKIP:
             how = "%" if col == "coverage" else "number"
-            out.append((str(col), _fmt(row[col], how)))
+            out.append((column_label(col, lang), _fmt(row[col], how)))
     return out
 
 
@@ -87,8 +95,9 @@ def explore_grids(
     kind: Literal["diverging", "sequential", "categorical"] | None = None,
     percent: bool | None = None,
     fill_opacity: float = 0.6,
-    name: str = "Grids",
-    parent_label: str = "Community",
+    name: str | None = None,
+    parent_label: str | None = None,
+    lang: str = "en",
 ) -> folium.Map:
     """Draw grids coloured by ``column`` on an interactive Leaflet map.
 
@@ -99,6 +108,10 @@ def explore_grids(
     ``streets`` (tooltip: ``name``). All text from the data is HTML-escaped.
     ``parent_label`` names the grids' ``parent`` column and the parents
     layer (``GridPlan.explore`` passes its nesting column, e.g. "Street").
+
+    ``lang="zh"`` writes legends, layer names and tooltips in Chinese
+    (:mod:`gridplan.i18n`); ``name`` and ``parent_label`` default to the
+    translated "Grids" and "Community".
 
     ``tiles`` is ``None`` (plain background, works offline), ``"osm"``,
     ``"amap"``/``"gaode"`` (GCJ-02: the overlays are shifted to match) or
@@ -117,6 +130,9 @@ def explore_grids(
     grids = require_frame(grids, "grids")
     if column is not None:
         require_columns(grids, [column], "grids")
+    _ = gettext(lang)
+    name = _("Grids") if name is None else name
+    parent_label = _("Community") if parent_label is None else parent_label
     provider = resolve_tiles(tiles, tiles_key)
     gcj = provider is not None and provider.gcj02
     shown = to_display(grids, gcj02=gcj)
@@ -134,15 +150,16 @@ def explore_grids(
         fill_opacity=fill_opacity,
         name=name,
         fields=fields,
+        lang=lang,
     )
     if units is not None:
-        _add_units(m, units, unit_column, gcj)
+        _add_units(m, units, unit_column, gcj, lang)
     if streets is not None:
-        _add_streets(m, streets, gcj)
+        add_streets(m, streets, gcj, lang)
     if parents is not None:
-        _add_parents(m, parents, parent_column, gcj, labels, parent_label)
+        _add_parents(m, parents, parent_column, gcj, labels, parent_label, lang)
     if labels:
-        add_grid_labels(m, grids, gcj)
+        add_grid_labels(m, grids, gcj, lang)
     return finish_map(m, bounds)
 
 
@@ -156,24 +173,30 @@ def add_grid_layer(
     fill_opacity: float = 0.6,
     name: str = "Grids",
     fields: Sequence[tuple[str, str, str]] = _FIELDS,
+    lang: str = "en",
+    popup_fields: Sequence[tuple[str, str, str]] | None = None,
 ) -> folium.GeoJson:
-    """The grid polygons with fill, tooltips, popups and a legend (shared with allocation)."""
+    """The grid polygons with fill, tooltips, popups and a legend (shared with allocation).
+
+    ``popup_fields`` (default: ``fields`` and the plan's shape figures) are
+    the rows of a grid's popup; numeric columns not listed follow them.
+    """
+    _ = gettext(lang)
     if column is not None:
-        scale = color_scale(grids[column], str(column), kind=kind, percent=percent)
+        scale = color_scale(grids[column], str(column), kind=kind, percent=percent, lang=lang)
         fills = [scale.color(v) for v in grids[column]]
         HtmlControl(scale.legend_html, position="bottomright").add_to(m)
     else:
         fills = ["#9ecae1"] * len(grids)
-    code_label = str(grids.index.name or "grid").capitalize()
+    code_label = _("Grid")
     extra = [column] if column is not None else []
     popup_extra = [c for c in grids.columns if pd.api.types.is_numeric_dtype(grids[c])]
+    pop_fields = [*fields, *_POPUP_EXTRA] if popup_fields is None else list(popup_fields)
     tips, pops = [], []
     for code, row in grids.drop(columns=grids.geometry.name).iterrows():
         head = f"{code_label} {code}"
-        tips.append(tip_html(head, grid_rows(row, fields, extra)))
-        pops.append(
-            tip_html(head, grid_rows(row, [*fields, *_POPUP_EXTRA], [*extra, *popup_extra]))
-        )
+        tips.append(tip_html(head, grid_rows(row, fields, extra, lang)))
+        pops.append(tip_html(head, grid_rows(row, pop_fields, [*extra, *popup_extra], lang)))
     layer = geojson_layer(
         shown,
         name,
@@ -192,7 +215,7 @@ def add_grid_layer(
     return layer
 
 
-def add_grid_labels(m: folium.Map, grids: gpd.GeoDataFrame, gcj: bool) -> None:
+def add_grid_labels(m: folium.Map, grids: gpd.GeoDataFrame, gcj: bool, lang: str = "en") -> None:
     """Grid codes, less their shared parent prefix, inside each grid (a toggleable layer)."""
     pts = to_display(
         gpd.GeoDataFrame(geometry=grids.geometry.representative_point(), crs=grids.crs),
@@ -200,14 +223,17 @@ def add_grid_labels(m: folium.Map, grids: gpd.GeoDataFrame, gcj: bool) -> None:
     )
     labels = short_labels(grids.index)  # full codes are in the tooltips
     rows = [(p.y, p.x, text) for text, p in zip(labels, pts.geometry, strict=True)]
-    TextLabels(rows, name="Grid codes").add_to(m)
+    TextLabels(rows, name=translate(lang, "Grid codes")).add_to(m)
 
 
 def _guess_column(gdf: gpd.GeoDataFrame, candidates: Sequence[str]) -> str | None:
     return next((c for c in candidates if c in gdf.columns), None)
 
 
-def _add_units(m: folium.Map, units: gpd.GeoDataFrame, unit_column: str | None, gcj: bool) -> None:
+def _add_units(
+    m: folium.Map, units: gpd.GeoDataFrame, unit_column: str | None, gcj: bool, lang: str
+) -> None:
+    _ = gettext(lang)
     units = require_frame(units, "units")
     if unit_column is None:
         unit_column = _guess_column(units, ["grid", "grid_code", "grid_id"])
@@ -217,12 +243,12 @@ def _add_units(m: folium.Map, units: gpd.GeoDataFrame, unit_column: str | None, 
     demand = [c for c in ("households", "population") if c in units.columns]
     tips = []
     for uid, row in units.drop(columns=units.geometry.name).iterrows():
-        rows = [("Grid", fmt_value(row[unit_column]))] if unit_column else []
-        rows += [(c.capitalize(), fmt_value(row[c])) for c in demand]
-        tips.append(tip_html(f"Unit {uid}", rows))
+        rows = [(_("Grid"), fmt_value(row[unit_column]))] if unit_column else []
+        rows += [(column_label(c, lang), fmt_value(row[c])) for c in demand]
+        tips.append(tip_html(_("Unit {id}").format(id=uid), rows))
     geojson_layer(
         shown,
-        "Units",
+        _("Units"),
         style=lambda _i: {
             "color": "#555555",
             "weight": 0.7,
@@ -235,17 +261,20 @@ def _add_units(m: folium.Map, units: gpd.GeoDataFrame, unit_column: str | None, 
     ).add_to(m)
 
 
-def _add_streets(m: folium.Map, streets: gpd.GeoDataFrame, gcj: bool) -> None:
+def add_streets(m: folium.Map, streets: gpd.GeoDataFrame, gcj: bool, lang: str = "en") -> None:
+    """Streets as a light context layer (thin grey lines, tooltip: ``name``), offline."""
+    _ = gettext(lang)
     streets = require_frame(streets, "streets")
     shown = to_display(streets, gcj02=gcj)
     names = streets["name"] if "name" in streets.columns else pd.Series([None] * len(streets))
     tips = [
-        tip_html(fmt_value(n) if n is not None and not pd.isna(n) else "street", []) for n in names
+        tip_html(fmt_value(n) if n is not None and not pd.isna(n) else _("street"), [])
+        for n in names
     ]
     geojson_layer(
         shown,
-        "Streets",
-        style=lambda _i: {"color": "#7a7a7a", "weight": 2, "opacity": 0.8},
+        _("Streets"),
+        style=lambda _i: {"color": "#8c8c8c", "weight": 1.5, "opacity": 0.7},
         tooltips=tips,
         className="gp-street",
     ).add_to(m)
@@ -258,7 +287,9 @@ def _add_parents(
     gcj: bool,
     labels: bool,
     label: str = "Community",
+    lang: str = "en",
 ) -> None:
+    _ = gettext(lang)
     parents = require_frame(parents, "parents")
     if column is None:
         # Prefer a readable name ("community_name") over a code.
@@ -269,7 +300,7 @@ def _add_parents(
     shown = to_display(parents, gcj02=gcj)
     geojson_layer(
         shown,
-        f"{label} boundaries",
+        _("{label} boundaries").format(label=label),
         style=lambda _i: {"color": "#222222", "weight": 3, "fill": False, "opacity": 0.9},
         interactive=False,  # boundaries must not steal the grids' tooltips
         className="gp-parent",
@@ -281,4 +312,8 @@ def _add_parents(
             gcj02=gcj,
         )
         rows = [(p.y, p.x, fmt_value(n)) for n, p in zip(names, pts.geometry, strict=True)]
-        TextLabels(rows, name=f"{label} names", css_class="gp-label gp-label-parent").add_to(m)
+        TextLabels(
+            rows,
+            name=_("{label} names").format(label=label),
+            css_class="gp-label gp-label-parent",
+        ).add_to(m)

@@ -13,7 +13,7 @@ import contextlib
 import functools
 import re
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gridplan.errors import GridplanError
@@ -21,7 +21,15 @@ from gridplan.errors import GridplanError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["cjk_font", "fix_cjk_fonts", "font_guard", "require_matplotlib", "with_fonts"]
+__all__ = [
+    "MISSING_FONT_HELP",
+    "cjk_font",
+    "fix_cjk_fonts",
+    "font_guard",
+    "pick_cjk_font",
+    "require_matplotlib",
+    "with_fonts",
+]
 
 _GLYPH_WARNING = r"Glyph \d+ .*missing from font"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,6 +52,12 @@ _CANDIDATES = (
     "Arial Unicode MS",
 )
 _warned = False
+MISSING_FONT_HELP = (
+    "no font with Chinese characters found, so Chinese text in plots shows as boxes; "
+    "install one, e.g. `sudo apt-get install fonts-noto-cjk` (Debian/Ubuntu), "
+    "`sudo dnf install google-noto-sans-cjk-fonts` (Fedora), or use Microsoft YaHei/SimHei "
+    "(Windows), then restart Python"
+)
 
 
 def require_matplotlib() -> Any:
@@ -73,8 +87,7 @@ def _find_cjk_font() -> str | None:
     fm = font_manager.fontManager
 
     def pick() -> str | None:
-        installed = {f.name for f in fm.ttflist}
-        return next((name for name in _CANDIDATES if name in installed), None)
+        return pick_cjk_font(f.name for f in fm.ttflist)
 
     found = pick()
     if found is None:
@@ -87,6 +100,18 @@ def _find_cjk_font() -> str | None:
                     continue
         found = pick()
     return found
+
+
+def pick_cjk_font(families: Iterable[str]) -> str | None:
+    """The best family with Chinese glyphs among installed ``families``, or None.
+
+    >>> pick_cjk_font(["DejaVu Sans", "WenQuanYi Micro Hei", "Noto Sans CJK SC"])
+    'Noto Sans CJK SC'
+    >>> pick_cjk_font(["DejaVu Sans"]) is None
+    True
+    """
+    installed = set(families)
+    return next((name for name in _CANDIDATES if name in installed), None)
 
 
 def cjk_font() -> str | None:
@@ -152,8 +177,7 @@ def fix_cjk_fonts(fig: Figure) -> None:
     if not _warned:
         _warned = True
         warnings.warn(
-            "no font with Chinese characters found (e.g. install fonts-noto-cjk); "
-            "Chinese text in plots will show as boxes",
+            MISSING_FONT_HELP,
             UserWarning,
             stacklevel=3,
         )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan._display import allocation_grids, allocation_part, require_frame
+from gridplan.i18n import gettext
 from gridplan.plots._mpl import require_matplotlib, with_fonts
 from gridplan.plots.plan import label_grids
 
@@ -51,6 +52,7 @@ def plot_allocation(
     links: bool = True,
     title: str | None = None,
     figsize: tuple[float, float] = (9.0, 8.0),
+    lang: str = "en",
 ) -> Axes:
     """Draw coverage per grid, service points and radii, workers, volunteers and links.
 
@@ -60,7 +62,7 @@ def plot_allocation(
     service radii. Hired workers (orange triangles) and selected volunteers (purple) are
     joined to the grids they serve (candidates not chosen are left out here;
     the interactive map shows them). Accepts any object with ``Allocation``'s
-    attributes. Returns the Axes.
+    attributes. Returns the Axes. ``lang="zh"``: title and legend in Chinese.
 
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from types import SimpleNamespace
@@ -76,6 +78,7 @@ def plot_allocation(
     from matplotlib.patches import Patch
     from matplotlib.ticker import PercentFormatter
 
+    _ = gettext(lang)
     grids = allocation_grids(allocation)
     crs = grids.crs
     if crs is not None and crs.is_geographic:
@@ -87,7 +90,7 @@ def plot_allocation(
         return gdf.to_crs(crs) if crs is not None and gdf.crs is not None else gdf
 
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+        _fig, ax = plt.subplots(figsize=figsize)
     handles: list[Any] = []
     if "coverage" in grids.columns:
         # The light part of YlGnBu (as on the interactive map): marks stay visible on top.
@@ -104,7 +107,7 @@ def plot_allocation(
             linewidth=0.8,
             legend=True,
             legend_kwds={
-                "label": "Coverage",
+                "label": _("Coverage"),
                 "shrink": 0.6,
                 "format": PercentFormatter(1.0, decimals=0),
             },
@@ -116,12 +119,14 @@ def plot_allocation(
     if unmet.any():
         # Outline only: when most grids fall short, hatching would hide the coverage.
         grids[unmet].boundary.plot(ax=ax, color=UNMET, linewidth=1.2, zorder=2)
-        handles.append(Patch(facecolor="none", edgecolor=UNMET, linewidth=1.2, label="unmet need"))
+        handles.append(
+            Patch(facecolor="none", edgecolor=UNMET, linewidth=1.2, label=_("unmet need"))
+        )
 
     rep = grids.geometry.representative_point()
     link_styles: tuple[tuple[str, str, str, Any, str], ...] = (
-        ("workers", "worker_id", WORKER, "-", "worker → grid"),
-        ("volunteers", "volunteer_id", VOLUNTEER, ":", "volunteer → grid"),
+        ("workers", "worker_id", WORKER, "-", _("worker → grid")),
+        ("volunteers", "volunteer_id", VOLUNTEER, ":", _("volunteer → grid")),
     )
     for part, id_col, color, style, text in link_styles:
         people = allocation_part(allocation, part)
@@ -149,11 +154,13 @@ def plot_allocation(
         if radii and "radius_m" in sites.columns and opened.any():
             circles = sites[opened].geometry.buffer(sites.loc[opened, "radius_m"].astype(float))
             circles.boundary.plot(ax=ax, color=OPEN_NEW, linestyle="--", linewidth=0.8, zorder=4)
-            handles.append(Line2D([], [], color=OPEN_NEW, linestyle="--", label="service radius"))
+            handles.append(
+                Line2D([], [], color=OPEN_NEW, linestyle="--", label=_("service radius"))
+            )
         for mask, marker, face, edge, text in (
-            (~opened, "o", "white", CANDIDATE, "candidate, not opened"),
-            (opened & existing, "s", OPEN_EXISTING, "white", "service point, existing"),
-            (opened & ~existing, "o", OPEN_NEW, "white", "service point, new"),
+            (~opened, "o", "white", CANDIDATE, _("candidate, not opened")),
+            (opened & existing, "s", OPEN_EXISTING, "white", _("service point, existing")),
+            (opened & ~existing, "o", OPEN_NEW, "white", _("service point, new")),
         ):
             if mask.any():
                 pts = sites[mask].geometry
@@ -180,8 +187,8 @@ def plot_allocation(
                     )
                 )
     for part, flag, marker, color, size, text in (
-        ("workers", "hired", "^", WORKER, 30, "grid worker (home)"),
-        ("volunteers", "selected", "v", VOLUNTEER, 14, "volunteer (home)"),
+        ("workers", "hired", "^", WORKER, 30, _("grid worker (home)")),
+        ("volunteers", "selected", "v", VOLUNTEER, 14, _("volunteer (home)")),
     ):
         people = allocation_part(allocation, part)
         if people is None:
@@ -201,7 +208,7 @@ def plot_allocation(
             handles=handles, loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=8, frameon=False
         )
     ax.set_axis_off()
-    ax.set_title(title if title is not None else _title(allocation, grids))
+    ax.set_title(title if title is not None else _title(allocation, grids, lang))
     return ax
 
 
@@ -213,18 +220,26 @@ def _unmet(grids: pd.DataFrame) -> np.ndarray:
     return np.zeros(len(grids), dtype=bool)
 
 
-def _title(allocation: Any, grids: pd.DataFrame) -> str:
+def _title(allocation: Any, grids: pd.DataFrame, lang: str = "en") -> str:
+    _ = gettext(lang)
     parts = []
     status = getattr(allocation, "status", None)
     if status is not None:
-        parts.append(str(status))
+        parts.append(_(str(status)))
     cost = getattr(allocation, "cost", None)
     total = cost.get("total") if isinstance(cost, Mapping) else cost
     budget = getattr(allocation, "budget", None)
     if total is not None:
-        parts.append(f"cost {float(total):,.0f}" + (f" of {float(budget):,.0f}" if budget else ""))
+        parts.append(
+            _("cost {cost} of {budget}").format(
+                cost=f"{float(total):,.0f}", budget=f"{budget:,.0f}"
+            )
+            if budget
+            else _("cost {cost}").format(cost=f"{float(total):,.0f}")
+        )
     if {"households", "households_served"} <= set(grids.columns):
         hh = float(grids["households"].sum())
         if hh:
-            parts.append(f"{float(grids['households_served'].sum()) / hh:.0%} of households served")
-    return "Allocation" + (": " + ", ".join(parts) if parts else "")
+            share = f"{float(grids['households_served'].sum()) / hh:.0%}"
+            parts.append(_("{share} of households served").format(share=share))
+    return _("Allocation") + (": " + ", ".join(parts) if parts else "")

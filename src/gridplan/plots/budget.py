@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan.errors import ColumnError, InputError
+from gridplan.i18n import N_, column_label, gettext
 from gridplan.plots._mpl import require_matplotlib, with_fonts
 
 if TYPE_CHECKING:
@@ -42,8 +43,9 @@ def budget_curve(
     y: str = "objective",
     secondary: Sequence[str] | None = None,
     maximize: bool = True,
-    title: str | None = "What each budget buys",
+    title: str | None = N_("What each budget buys"),
     figsize: tuple[float, float] = (8.0, 5.0),
+    lang: str = "en",
 ) -> Axes:
     """Plot objective against budget, marking the efficient (Pareto) points.
 
@@ -52,7 +54,8 @@ def budget_curve(
     (default: names containing "coverage" or ending in "_share", such as
     ``households_served_share`` of ``budget_sweep``) go on a right-hand axis,
     as percentages when they are fractions. Rows with a missing objective
-    (e.g. infeasible budgets) are skipped. Returns the left Axes.
+    (e.g. infeasible budgets) are skipped. ``lang="zh"``: labels and the
+    default title in Chinese. Returns the left Axes.
 
     >>> import matplotlib; matplotlib.use("Agg")
     >>> s = pd.DataFrame({"budget": [1, 2, 3], "objective": [10, 15, 16], "coverage": [.5, .8, .9]})
@@ -62,6 +65,8 @@ def budget_curve(
     """
     plt = require_matplotlib()
     from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    _ = gettext(lang)
 
     if not isinstance(sweep, pd.DataFrame):
         raise InputError(f"sweep must be a DataFrame, got {type(sweep).__name__}")
@@ -85,19 +90,32 @@ def budget_curve(
     if data.empty:
         raise InputError("sweep has no row with both a budget and an objective to plot")
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+        _fig, ax = plt.subplots(figsize=figsize)
     bx = data[x].to_numpy(dtype=float)
     by = data[y].to_numpy(dtype=float)
     eff = pareto_mask(bx, by, maximize=maximize)
     ax.plot(bx[eff], by[eff], "-", color="#2166ac", linewidth=2, zorder=2)
-    ax.plot(bx[eff], by[eff], "o", color="#2166ac", label=f"{y} (efficient)", zorder=3)
+    ax.plot(
+        bx[eff],
+        by[eff],
+        "o",
+        color="#2166ac",
+        label=_("{y} (efficient)").format(y=column_label(y, lang)),
+        zorder=3,
+    )
     if (~eff).any():
         ax.plot(
-            bx[~eff], by[~eff], "o", mfc="white", mec="#2166ac", label=f"{y} (dominated)", zorder=3
+            bx[~eff],
+            by[~eff],
+            "o",
+            mfc="white",
+            mec="#2166ac",
+            label=_("{y} (dominated)").format(y=column_label(y, lang)),
+            zorder=3,
         )
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-    ax.set_xlabel(x.replace("_", " ").capitalize())
-    ax.set_ylabel(y.replace("_", " ").capitalize())
+    ax.set_xlabel(column_label(x, lang))
+    ax.set_ylabel(column_label(y, lang))
     ax.grid(True, alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
     if secondary:
@@ -113,14 +131,14 @@ def budget_curve(
                 "s--",
                 color=colors[i % len(colors)],
                 markersize=4,
-                label=str(col).replace("_", " "),
+                label=column_label(col, lang),
             )
         if fractions:
             ax2.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax2.set_ylabel(", ".join(str(c).replace("_", " ") for c in secondary))
+        ax2.set_ylabel(", ".join(column_label(c, lang) for c in secondary))
         h2, l2 = ax2.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
     ax.legend(handles, labels, loc="lower right", fontsize=8)
     if title:
-        ax.set_title(title)
+        ax.set_title(_(title))
     return ax

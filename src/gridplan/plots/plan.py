@@ -11,6 +11,7 @@ import pandas as pd
 from gridplan._display import require_frame
 from gridplan.division.codes import short_labels
 from gridplan.errors import ColumnError
+from gridplan.i18n import N_, column_label, gettext
 from gridplan.plots._mpl import require_matplotlib, with_fonts
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["label_grids", "plot_plan"]
 
-_TITLES = {"deviation": "Deviation from target", "coverage": "Coverage"}
+_TITLES = {"deviation": N_("Deviation from target"), "coverage": N_("Coverage")}
 
 
 def label_grids(ax: Axes, grids: gpd.GeoDataFrame, fontsize: float | None = None) -> None:
@@ -51,6 +52,7 @@ def plot_plan(
     cmap: str | None = None,
     title: str | None = None,
     figsize: tuple[float, float] = (8.0, 8.0),
+    lang: str = "en",
 ) -> Axes:
     """Draw the grids coloured by ``column`` (matplotlib), for reports.
 
@@ -58,7 +60,9 @@ def plot_plan(
     diverging blue–red scale centred on 0 with a percentage colour bar; other
     numbers a sequential scale; text columns one colour per category. Grid
     codes are written inside the grids, ``parents`` drawn as thick outlines.
-    Returns the Axes (``ax.figure`` is the figure).
+    Returns the Axes (``ax.figure`` is the figure). ``lang="zh"`` writes the
+    title and legends in Chinese (a CJK font is picked automatically; without
+    one a warning says how to install it).
 
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import geopandas as gpd, pandas as pd
@@ -73,13 +77,14 @@ def plot_plan(
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.ticker import PercentFormatter
 
+    _ = gettext(lang)
     grids = require_frame(grids, "grids")
     if column is not None and column not in grids.columns:
         raise ColumnError(
             f"grids has no column {column!r}; it has: {', '.join(map(str, grids.columns))}"
         )
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+        _fig, ax = plt.subplots(figsize=figsize)
     if column is None:
         grids.plot(ax=ax, color="#9ecae1", edgecolor="white", linewidth=0.8)
     else:
@@ -95,8 +100,8 @@ def plot_plan(
                 if column == "deviation" or both
                 else "sequential"
             )
-        label = _TITLES.get(column, str(column))
-        missing = {"color": "#d9d9d9", "label": "no data"}
+        label = _(_TITLES[column]) if column in _TITLES else column_label(column, lang)
+        missing = {"color": "#d9d9d9", "label": _("no data")}
         common = {"ax": ax, "edgecolor": "white", "linewidth": 0.8, "missing_kwds": missing}
         if kind == "categorical":
             grids.plot(
@@ -140,15 +145,18 @@ def plot_plan(
     if labels:
         label_grids(ax, grids)
     ax.set_axis_off()
-    ax.set_title(title if title is not None else _default_title(grids, column))
+    ax.set_title(title if title is not None else _default_title(grids, column, lang))
     return ax
 
 
-def _default_title(grids: gpd.GeoDataFrame, column: str | None) -> str:
-    text = f"{len(grids)} grids"
+def _default_title(grids: gpd.GeoDataFrame, column: str | None, lang: str = "en") -> str:
+    _ = gettext(lang)
+    text = _("{n} grids").format(n=len(grids))
     if column == "deviation":
         dev = grids[column].astype(float)
-        text += f" — deviation {dev.min():+.1%} to {dev.max():+.1%}"
+        text += " — " + _("deviation {low} to {high}").format(
+            low=f"{dev.min():+.1%}", high=f"{dev.max():+.1%}"
+        )
     elif column is not None:
-        text += f" — {_TITLES.get(column, column)}"
+        text += " — " + (_(_TITLES[column]) if column in _TITLES else column_label(column, lang))
     return text

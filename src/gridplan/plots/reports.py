@@ -15,23 +15,24 @@ import pandas as pd
 
 from gridplan._display import allocation_grids, allocation_part, names_by_id
 from gridplan.errors import ConfigError, InputError
+from gridplan.i18n import N_, column_label, gettext, translate
 
 __all__ = ["allocation_report", "plan_report"]
 
 # column → (heading, how): how is "int", "pct", "ha", "round3", "list" or "text".
 _PLAN: list[tuple[str, str, str]] = [
-    ("parent", "Community", "text"),
-    ("n_units", "Units", "int"),
-    ("households", "Households", "int"),
-    ("population", "Population", "int"),
+    ("parent", N_("Community"), "text"),
+    ("n_units", N_("Units"), "int"),
+    ("households", N_("Households"), "int"),
+    ("population", N_("Population"), "int"),
 ]
 _PLAN_TAIL: list[tuple[str, str, str]] = [
-    ("target", "Target", "target"),
-    ("deviation", "Deviation (%)", "pct"),
-    ("area_m2", "Area (ha)", "ha"),
-    ("polsby_popper", "Compactness (Polsby–Popper)", "round3"),
-    ("neighbours", "Neighbouring grids", "list"),
-    ("worker", "Grid worker", "text"),
+    ("target", N_("Target"), "target"),
+    ("deviation", N_("Deviation (%)"), "pct"),
+    ("area_m2", N_("Area (ha)"), "ha"),
+    ("polsby_popper", N_("Compactness (Polsby–Popper)"), "round3"),
+    ("neighbours", N_("Neighbouring grids"), "list"),
+    ("worker", N_("Grid worker"), "text"),
 ]
 _SUMMABLE = {"int", "ha", "round1"}
 
@@ -76,34 +77,43 @@ def _heading(column: str) -> str:
     return str(column).replace("_", " ").strip().capitalize()
 
 
-def _table(df: pd.DataFrame, spec: list[tuple[str, str, str]]) -> tuple[pd.DataFrame, list[str]]:
+def _table(
+    df: pd.DataFrame, spec: list[tuple[str, str, str]], lang: str = "en"
+) -> tuple[pd.DataFrame, list[str]]:
+    _ = gettext(lang)
     out = pd.DataFrame(index=df.index)
     summable = []
     for col, heading, how in spec:
         if col in df.columns:
-            out[heading] = _convert(df[col], how)
+            out[_(heading)] = _convert(df[col], how)
             if how in _SUMMABLE:
-                summable.append(heading)
+                summable.append(_(heading))
     return out, summable
 
 
-def _add_total(table: pd.DataFrame, summable: list[str]) -> pd.DataFrame:
+def _add_total(table: pd.DataFrame, summable: list[str], lang: str = "en") -> pd.DataFrame:
     total: dict[str, Any] = {c: "" for c in table.columns}
     total.update({c: table[c].sum() for c in summable})
-    row = pd.DataFrame([total], index=pd.Index(["Total"], name=table.index.name))
+    name = translate(lang, "Total")
+    row = pd.DataFrame([total], index=pd.Index([name], name=table.index.name))
     out = pd.concat([table.astype(object), row])
     return out.reindex(columns=table.columns)
 
 
 def plan_report(
-    grids: pd.DataFrame, totals: bool = False, parent_label: str = "Community"
+    grids: pd.DataFrame,
+    totals: bool = False,
+    parent_label: str | None = None,
+    lang: str = "en",
 ) -> pd.DataFrame:
     """One row per grid: community, units, demand, target, deviation (%), area (ha), …
 
     Other numeric columns (further demand totals such as elderly people living
     alone) are included with readable headings. ``totals=True`` appends a
     "Total" row for the additive columns. ``parent_label`` heads the
-    ``parent`` column (``GridPlan.report`` passes its nesting column).
+    ``parent`` column (``GridPlan.report`` passes its nesting column;
+    default "Community"). ``lang="zh"`` gives Chinese headings; the values
+    are the same.
 
     >>> import pandas as pd
     >>> g = pd.DataFrame({"households": [300, 320], "deviation": [-0.0323, 0.0323],
@@ -113,10 +123,12 @@ def plan_report(
     """
     if not isinstance(grids, pd.DataFrame):
         raise InputError(f"grids must be a DataFrame, got {type(grids).__name__}")
+    _ = gettext(lang)
+    parent_label = _("Community") if parent_label is None else parent_label
     known = {c for c, _, _ in _PLAN + _PLAN_TAIL}
     geometry = getattr(grids, "_geometry_column_name", None)
     extra = [
-        (c, _heading(c), "int")
+        (c, column_label(c, lang), "int")
         for c in grids.columns
         if c not in known
         and c != geometry
@@ -124,22 +136,23 @@ def plan_report(
         and not pd.api.types.is_bool_dtype(grids[c])
     ]
     head = [(c, parent_label if c == "parent" else h, how) for c, h, how in _PLAN]
-    table, summable = _table(grids, head + extra + _PLAN_TAIL)
-    table.index = table.index.rename("Grid")
+    table, summable = _table(grids, head + extra + _PLAN_TAIL, lang)
+    table.index = table.index.rename(_("Grid"))
     if totals:
-        table = _add_total(table, summable)
+        table = _add_total(table, summable, lang)
     return table
 
 
 Kind = Literal["grids", "sites", "workers", "volunteers", "summary"]
 
 
-def allocation_report(allocation: Any, kind: Kind = "grids") -> pd.DataFrame:
+def allocation_report(allocation: Any, kind: Kind = "grids", lang: str = "en") -> pd.DataFrame:
     """A table of an allocation (any object with ``Allocation``'s attributes).
 
     ``kind``: ``"grids"`` (coverage, service point, lead worker, volunteer
     hours per grid), ``"sites"``, ``"workers"``, ``"volunteers"`` or
     ``"summary"`` (one figure per row: status, cost, budget, coverage…).
+    ``lang="zh"`` gives Chinese headings and labels.
 
     >>> from types import SimpleNamespace
     >>> import geopandas as gpd, pandas as pd
@@ -158,7 +171,7 @@ def allocation_report(allocation: Any, kind: Kind = "grids") -> pd.DataFrame:
     }
     if kind not in builders:
         raise ConfigError(f"kind must be one of {', '.join(builders)}, got {kind!r}")
-    return builders[kind](allocation)
+    return builders[kind](allocation, lang)
 
 
 def _named(ids: pd.Series, names: Mapping[Any, str]) -> pd.Series:
@@ -171,7 +184,7 @@ def _named(ids: pd.Series, names: Mapping[Any, str]) -> pd.Series:
     return ids.map(one)
 
 
-def _grids_report(allocation: Any) -> pd.DataFrame:
+def _grids_report(allocation: Any, lang: str) -> pd.DataFrame:
     grids = allocation_grids(allocation)
     df = pd.DataFrame(grids.drop(columns=grids.geometry.name))
     if "site_id" in df.columns:
@@ -186,23 +199,24 @@ def _grids_report(allocation: Any) -> pd.DataFrame:
         counts = va.groupby("grid")[id_col].nunique() if id_col else va.groupby("grid").size()
         df["n_volunteers"] = counts.reindex(df.index).fillna(0)
     spec = [
-        ("parent", "Community", "text"),
-        ("households", "Households", "int"),
-        ("households_served", "Households served", "int"),
-        ("coverage", "Coverage (%)", "pct"),
-        ("site_id", "Service point", "text"),
-        ("lead_worker", "Lead worker", "text"),
-        ("n_volunteers", "Volunteers", "int"),
-        ("need_hours", "Volunteer need (h/month)", "round1"),
-        ("hours_delivered", "Hours delivered (h/month)", "round1"),
-        ("unmet_hours", "Unmet (h/month)", "round1"),
+        ("parent", N_("Community"), "text"),
+        ("households", N_("Households"), "int"),
+        ("households_served", N_("Households served"), "int"),
+        ("coverage", N_("Coverage (%)"), "pct"),
+        ("site_id", N_("Service point"), "text"),
+        ("lead_worker", N_("Lead worker"), "text"),
+        ("n_volunteers", N_("Volunteers"), "int"),
+        ("need_hours", N_("Volunteer need (h/month)"), "round1"),
+        ("hours_delivered", N_("Hours delivered (h/month)"), "round1"),
+        ("unmet_hours", N_("Unmet (h/month)"), "round1"),
     ]
-    table, _ = _table(df, spec)
-    table.index = table.index.rename("Grid")
+    table, _sums = _table(df, spec, lang)
+    table.index = table.index.rename(translate(lang, "Grid"))
     return table
 
 
-def _sites_report(allocation: Any) -> pd.DataFrame:
+def _sites_report(allocation: Any, lang: str) -> pd.DataFrame:
+    _ = gettext(lang)
     sites = allocation_part(allocation, "sites")
     if sites is None:
         raise InputError("the allocation has no sites to report")
@@ -210,26 +224,29 @@ def _sites_report(allocation: Any) -> pd.DataFrame:
     opened = df["open"].fillna(False).astype(bool) if "open" in df.columns else True
     existing = df["existing"].fillna(False).astype(bool) if "existing" in df.columns else False
     df["status"] = np.where(
-        opened, np.where(existing, "open (existing)", "open (new)"), "not opened"
+        opened, np.where(existing, _("open (existing)"), _("open (new)")), _("not opened")
     )
     if {"households_served", "capacity"} <= set(df.columns):
         cap = df["capacity"].astype(float).replace(0, np.nan)
         df["utilisation"] = df["households_served"].astype(float) / cap
     spec = [
-        ("name", "Name", "text"),
-        ("status", "Status", "text"),
-        ("capacity", "Capacity (households)", "int"),
-        ("households_served", "Households served", "int"),
-        ("utilisation", "Utilisation (%)", "pct"),
-        ("radius_m", "Service radius (m)", "int"),
-        ("cost", "Cost", "round1"),
+        ("name", N_("Name"), "text"),
+        ("status", N_("Status"), "text"),
+        ("capacity", N_("Capacity (households)"), "int"),
+        ("households_served", N_("Households served"), "int"),
+        ("utilisation", N_("Utilisation (%)"), "pct"),
+        ("radius_m", N_("Service radius (m)"), "int"),
+        ("cost", N_("Cost"), "round1"),
     ]
-    table, _ = _table(df, spec)
-    table.index = table.index.rename("Site")
+    table, _sums = _table(df, spec, lang)
+    table.index = table.index.rename(_("Site"))
     return table
 
 
-def _people_report(allocation: Any, part: str, flag: str, flag_heading: str) -> pd.DataFrame:
+def _people_report(
+    allocation: Any, part: str, flag: str, flag_heading: str, lang: str, index_name: str
+) -> pd.DataFrame:
+    _ = gettext(lang)
     people = allocation_part(allocation, part)
     if people is None:
         raise InputError(f"the allocation has no {part} to report")
@@ -245,67 +262,85 @@ def _people_report(allocation: Any, part: str, flag: str, flag_heading: str) -> 
     elif "grids" in df.columns:
         df["assigned"] = df["grids"]
     spec = [
-        ("name", "Name", "text"),
+        ("name", N_("Name"), "text"),
         (flag, flag_heading, "text"),
-        ("assigned", "Grids", "list"),
-        ("n_assigned", "Number of grids", "int"),
-        ("hours_assigned", "Hours assigned (per month)", "round1"),
-        ("mean_distance", "Mean distance to grid (m)", "int"),
-        ("cost", "Cost (per year)", "round1"),
+        ("assigned", N_("Grids"), "list"),
+        ("n_assigned", N_("Number of grids"), "int"),
+        ("hours_assigned", N_("Hours assigned (per month)"), "round1"),
+        ("mean_distance", N_("Mean distance to grid (m)"), "int"),
+        ("cost", N_("Cost (per year)"), "round1"),
     ]
     if flag in df.columns:
-        df[flag] = df[flag].map(lambda v: "yes" if bool(v) else "no")
-    table, _ = _table(df, spec)
-    table.index = table.index.rename(id_col.replace("_id", "").capitalize())
+        df[flag] = df[flag].map(lambda v: _("yes") if bool(v) else _("no"))
+    table, _sums = _table(df, spec, lang)
+    table.index = table.index.rename(_(index_name))
     return table
 
 
-def _workers_report(allocation: Any) -> pd.DataFrame:
-    return _people_report(allocation, "workers", "hired", "Hired")
+def _workers_report(allocation: Any, lang: str) -> pd.DataFrame:
+    return _people_report(allocation, "workers", "hired", N_("Hired"), lang, N_("Worker"))
 
 
-def _volunteers_report(allocation: Any) -> pd.DataFrame:
-    return _people_report(allocation, "volunteers", "selected", "Selected")
+def _volunteers_report(allocation: Any, lang: str) -> pd.DataFrame:
+    return _people_report(
+        allocation, "volunteers", "selected", N_("Selected"), lang, N_("Volunteer")
+    )
 
 
-def _summary_report(allocation: Any) -> pd.DataFrame:
+# The parts of ``Allocation.cost``, readable (translated where shown).
+COST_ITEMS: dict[str, str] = {
+    "sites_open_cost": N_("Opening new service points (spread over years)"),
+    "sites_annual_cost": N_("Running service points"),
+    "workers": N_("Grid workers"),
+    "volunteers": N_("Volunteers"),
+    "total": N_("Total"),
+}
+
+
+def _summary_report(allocation: Any, lang: str) -> pd.DataFrame:
+    _ = gettext(lang)
     rows: list[tuple[str, Any]] = []
     status = getattr(allocation, "status", None)
     if status is not None:
-        rows.append(("Solver status", str(status)))
+        rows.append((_("Solver status"), _(str(status))))
     cost = getattr(allocation, "cost", None)
     if isinstance(cost, Mapping):
         if "total" in cost:
-            rows.append(("Total cost", round(float(cost["total"]), 2)))
+            rows.append((_("Total cost"), round(float(cost["total"]), 2)))
         for key, value in cost.items():
             if key != "total" and isinstance(value, (int, float, np.number)):
-                rows.append((f"Cost: {_heading(key).lower()}", round(float(value), 2)))
+                item = _(COST_ITEMS[key]) if key in COST_ITEMS else _heading(key).lower()
+                rows.append((_("Cost: {item}").format(item=item), round(float(value), 2)))
     elif cost is not None:
-        rows.append(("Total cost", round(float(cost), 2)))
+        rows.append((_("Total cost"), round(float(cost), 2)))
     budget = getattr(allocation, "budget", None)
     if budget is not None:
-        rows.append(("Budget", round(float(budget), 2)))
+        rows.append((_("Budget"), round(float(budget), 2)))
     gap = getattr(allocation, "gap", None)
     if gap is not None:
-        rows.append(("Optimality gap (%)", round(float(gap) * 100, 3)))
+        rows.append((_("Optimality gap (%)"), round(float(gap) * 100, 3)))
     grids = allocation_grids(allocation)
     if {"households", "households_served"} <= set(grids.columns):
         hh = float(grids["households"].sum())
         served = float(grids["households_served"].sum())
-        rows += [("Households", round(hh)), ("Households served", round(served))]
+        rows += [(_("Households"), round(hh)), (_("Households served"), round(served))]
         if hh:
-            rows.append(("Households served (%)", round(served / hh * 100, 1)))
+            rows.append((_("Households served (%)"), round(served / hh * 100, 1)))
     if "unmet_hours" in grids.columns:
         rows.append(
-            ("Unmet volunteer hours per month", round(float(grids["unmet_hours"].sum()), 1))
+            (_("Unmet volunteer hours per month"), round(float(grids["unmet_hours"].sum()), 1))
         )
     for part, flag, label in (
-        ("sites", "open", "Service points open"),
-        ("workers", "hired", "Grid workers hired"),
-        ("volunteers", "selected", "Volunteers selected"),
+        ("sites", "open", N_("Service points open")),
+        ("workers", "hired", N_("Grid workers hired")),
+        ("volunteers", "selected", N_("Volunteers selected")),
     ):
         df = allocation_part(allocation, part)
         if df is not None and flag in df.columns:
-            rows.append((label, f"{int(df[flag].fillna(False).astype(bool).sum())} of {len(df)}"))
-    table = pd.DataFrame(rows, columns=["Item", "Value"]).set_index("Item")
-    return table
+            n = int(df[flag].fillna(False).astype(bool).sum())
+            rows.append((_(label), _("{part} of {whole}").format(part=n, whole=len(df))))
+    from gridplan.plots.explain import explain_allocation
+
+    why = ("" if lang == "zh" else " ").join(explain_allocation(allocation, lang))
+    rows.append((_("What limits coverage"), why))
+    return pd.DataFrame(rows, columns=[_("Item"), _("Value")]).set_index(_("Item"))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gridplan.errors import ConfigError
+from gridplan.i18n import check_lang
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -72,11 +73,13 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "output": {
         "map": ((bool,), True),
         "tiles": ((str,), None),
+        "lang": ((str,), "en"),  # report, maps and tables: "en" or "zh" (gridplan.i18n)
+        "streets": ((str,), None),  # a line layer drawn on the maps as context
     },
 }
 _TOP_LEVEL = {"schema_version", "name", *SCHEMA}
 _PATH_KEYS = {("units", "path"), ("allocate", "sites"), ("allocate", "workers"),
-              ("allocate", "volunteers")}  # fmt: skip
+              ("allocate", "volunteers"), ("output", "streets")}  # fmt: skip
 _PATH_KEYS.add(("allocate", "roads"))
 
 
@@ -139,6 +142,10 @@ def parse_scenario(
         raise ConfigError(
             f"{source}: give exactly one of divide.grids or divide.households_per_grid."
         )
+    try:
+        out["output"]["lang"] = check_lang(out["output"]["lang"])
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: output.lang: {exc}") from None
     out["has_divide"] = "divide" in raw
     out["has_allocate"] = "allocate" in raw
     return out

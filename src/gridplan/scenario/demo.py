@@ -36,7 +36,7 @@ DEMO: dict[str, Any] = {
         "solver": "highs",
         "time_limit": 120,
     },
-    "output": {"map": True},
+    "output": {"map": True, "streets": "streets.geojson"},
 }
 
 

@@ -38,6 +38,7 @@ OUTPUT_FILES = frozenset(
         "map.html",
         "allocation_map.html",
         "report.md",
+        "report.html",
         "timings.json",
     }
 )
@@ -70,6 +71,7 @@ class RunResult:
     allocation: Any = None
     files: list[Path] = field(default_factory=list)
     life_circles: Any = None  # gridplan.coverage.LifeCircles when a roads file was given
+    streets: gpd.GeoDataFrame | None = None  # context layer for the maps (layers["streets"])
 
 
 def _json(data: Any) -> str:
@@ -86,6 +88,8 @@ def run_scenario(
 
     ``layers`` supplies in-memory layers (``units``, ``sites``, ``workers``,
     ``volunteers``) instead of the files named in ``cfg``; the demo uses it.
+    Streets (``layers["streets"]`` or the file ``output.streets``) are drawn on
+    the maps as light context.
     """
     from gridplan.allocation import allocate
     from gridplan.division import divide
@@ -111,7 +115,10 @@ def run_scenario(
         islands=u["islands"],
         repair=u["repair"],
     )
-    result = RunResult(territory=territory)
+    streets = layers.get("streets")
+    if streets is None and cfg["output"].get("streets"):
+        streets = read_layer(cfg["output"]["streets"], "streets")
+    result = RunResult(territory=territory, streets=streets)
     d = cfg["divide"]
     step("dividing into grids")
     plan = divide(
@@ -182,6 +189,7 @@ def run_allocation(
     roads: str | None = None,
     map: bool = True,
     progress: Progress | None = None,
+    lang: str = "en",
     **settings: Any,
 ) -> RunResult:
     """Allocate on an existing grids layer (a file or GeoDataFrame) and write the outputs.
@@ -215,7 +223,8 @@ def run_allocation(
     result = RunResult(territory=None, allocation=allocation)
     result.life_circles = _life_circles(allocation, network, None)
     step("writing outputs")
-    result.files = write_outputs(result, out_dir, {"output": {"map": map, "tiles": None}})
+    output = {"map": map, "tiles": None, "lang": lang}
+    result.files = write_outputs(result, out_dir, {"output": output})
     return result
 
 
@@ -223,9 +232,10 @@ def write_outputs(
     result: RunResult, out_dir: str | os.PathLike[str], cfg: dict[str, Any]
 ) -> list[Path]:
     """Write plan, grids, metrics, allocation, tables, map and report into ``out_dir``."""
-    from gridplan.scenario.report import TIMING_KEYS, markdown_report
+    from gridplan.scenario.report import TIMING_KEYS, html_report, markdown_report
 
     plan, allocation = result.plan, result.allocation
+    lang = cfg["output"].get("lang", "en")
     with staged_dir(out_dir, replaces=OUTPUT_FILES | WALKING_FILES) as stage:
         timings: dict[str, float] = {}
         if plan is not None:
@@ -251,13 +261,17 @@ def write_outputs(
 
             tiles = cfg["output"]["tiles"]
             if plan is not None:
-                save_html(plan.explore(tiles=tiles), stage / "map.html")
+                shown = plan.explore(tiles=tiles, lang=lang, streets=result.streets)
+                save_html(shown, stage / "map.html")
             if allocation is not None:
                 name = "allocation_map.html" if plan is not None else "map.html"
-                save_html(allocation.explore(tiles=tiles), stage / name)
+                more = {"streets": result.streets}
+                if plan is not None:
+                    more["plan_grids"] = plan.grids
+                save_html(allocation.explore(tiles=tiles, lang=lang, **more), stage / name)
         (stage / "timings.json").write_text(_json(timings), encoding="utf-8")
-        (stage / "report.md").write_text(
-            markdown_report(result.territory, plan, allocation), encoding="utf-8"
-        )
+        parts = (result.territory, plan, allocation)
+        (stage / "report.md").write_text(markdown_report(*parts, lang=lang), encoding="utf-8")
+        (stage / "report.html").write_text(html_report(*parts, lang=lang), encoding="utf-8")
         names = sorted(p.name for p in stage.iterdir())
     return [Path(out_dir) / n for n in names]
