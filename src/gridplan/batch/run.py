@@ -318,6 +318,40 @@ def _collect(
     return outlines, ran
 
 
+def _tasks(
+    cfg: dict[str, Any],
+    regions: str | None,
+    out_dir: Path,
+    budget: str,
+    retry_failed: bool,
+    db: str | None,
+) -> list[RegionTask]:
+    """Check the sources (and the database), list the regions, build one task per region."""
+    sources = _sources(cfg, regions)
+    if db is not None:
+        from gridplan.batch.postgis import is_postgis, prepare
+
+        if not is_postgis(db):
+            raise ConfigError(f"db={redact(db)!r}: give a postgresql://… URL (optionally #schema).")
+        prepare(db)
+    planned = _plan_regions(cfg, sources["units"], budget)
+    previous = load_manifest(out_dir).get("regions", {})
+    tasks = [
+        RegionTask(
+            code,
+            value,
+            str(out_dir),
+            _region_cfg(cfg, code, b),
+            sources,
+            previous.get(code),
+            retry_failed,
+            db,
+        )
+        for code, value, b in planned
+    ]
+    return tasks
+
+
 def run_batch(
     cfg_or_path: Mapping[str, Any] | str | os.PathLike[str],
     regions: str | None = None,
@@ -360,40 +394,21 @@ def run_batch(
     """
     if str(out).startswith(("postgresql:", "postgres:")):
         raise ConfigError(
-            f"out={redact(str(out))!r}: out is the folder for the manifest and region files; "
-            "give the PostGIS URL as db=... (--db) to write results there too."
+            f"out={redact(str(out))!r}: out is the folder for the manifest and region "
+            "files; give the PostGIS URL as db=... (--db) to write results there too."
         )
-    cfg = _config(cfg_or_path)
     out_dir = Path(out)
     if not math.isfinite(flush_seconds) or flush_seconds < 0:
         raise ConfigError(f"flush_seconds must be a number ≥ 0, got {flush_seconds!r}.")
-    sources = _sources(cfg, regions)
-    if db is not None:
-        from gridplan.batch.postgis import is_postgis, prepare
-
-        if not is_postgis(db):
-            raise ConfigError(f"db={db!r}: give a postgresql://… URL (optionally #schema).")
-        prepare(db)
-    planned = _plan_regions(cfg, sources["units"], budget)
-    previous = load_manifest(out_dir).get("regions", {})
-    tasks = [
-        RegionTask(
-            code,
-            value,
-            str(out_dir),
-            _region_cfg(cfg, code, b),
-            sources,
-            previous.get(code),
-            retry_failed,
-            db,
-        )
-        for code, value, b in planned
-    ]
+    cfg = _config(cfg_or_path)
+    tasks = _tasks(cfg, regions, out_dir, budget, retry_failed, db)
     head = {"schema_version": MANIFEST_VERSION, "kind": "gridplan.batch",
             "scenario": cfg["name"], "regions_column": regions, "budget_rule": budget,
             "gridplan_version": _version(), "db": None if db is None else redact(db)}  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = _Manifest(out_dir, head, len(tasks), flush_seconds)
+    # Regions not reached yet keep their earlier record, so a second interruption loses nothing.
+    manifest.records = {t.region: t.previous for t in tasks if t.previous}
     bar = _Bar(len(tasks), progress)
     try:
         with _executor(executor, workers, scheduler) as ex:
