@@ -300,3 +300,14 @@ def test_demo_and_shipped_scenario_give_the_same_files(tmp_path):
     html = (demo / "map.html").read_text(encoding="utf-8")
     assert '<meta charset="utf-8">' in html.lower() or "charset=utf-8" in html.lower()
     assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", html)
+
+
+def test_solver_stopped_by_its_time_limit_exits_4(tmp_path):
+    files = scenario_files(tmp_path)
+    args = ["allocate", str(files["grids"]), "--no-map", "--time-limit", "0.000001"]
+    for name in ("sites", "workers", "volunteers"):
+        args += [f"--{name}", str(files[name])]
+    res = gridplan(*args, "--out", str(tmp_path / "o"))
+    assert res.returncode == 4, res.stderr
+    assert res.stderr.startswith("gridplan: solver:") and "time_limit" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "o").exists()

@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from gridplan import __version__
-from gridplan.errors import GridplanError, InfeasibleError
+from gridplan.errors import GridplanError, InfeasibleError, SolverError
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE = 0, 2, 3
+EXIT_SOLVER = 4  # the solver failed or stopped (time limit) without a plan
 
 
 class _Progress:
@@ -157,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress.close()
         print(f"gridplan: infeasible: {exc}", file=sys.stderr)
         return EXIT_INFEASIBLE
+    except SolverError as exc:
+        progress.close()
+        print(f"gridplan: solver: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
     except GridplanError as exc:
         progress.close()
         print(f"gridplan: error: {exc}", file=sys.stderr)

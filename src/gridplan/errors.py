@@ -28,6 +28,7 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "IslandError",
+    "NoSolutionError",
     "SolverError",
     "format_rows",
 ]
@@ -102,3 +103,7 @@ class InfeasibleError(GridplanError):
 
 class SolverError(GridplanError):
     """The optimisation solver failed, or is not installed."""
+
+
+class NoSolutionError(SolverError):
+    """The solver stopped (time limit) before it found any plan; more time may help."""

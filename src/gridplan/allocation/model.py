@@ -54,15 +54,17 @@ from gridplan.allocation._inputs import check_number
 from gridplan.allocation._solver import Model, check_solver_args, solve
 from gridplan.allocation.result import Allocation
 from gridplan.allocation.rules import DEFAULT_NEEDS, Rules
-from gridplan.errors import ConfigError, InfeasibleError, SolverError, format_rows
+from gridplan.errors import (  # NoSolutionError: re-exported from its old place
+    ConfigError,
+    InfeasibleError,
+    NoSolutionError,
+    SolverError,
+    format_rows,
+)
 
-__all__ = ["allocate", "minimum_budget"]
+__all__ = ["NoSolutionError", "allocate", "minimum_budget"]
 
 _EPS = 1e-6
-
-
-class NoSolutionError(SolverError):
-    """The solver stopped (time limit) before it found any plan; more time may help."""
 
 
 @dataclass
