@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gridplan import __version__
+from gridplan.division.spec import DivideSpec
 from gridplan.errors import GridplanError, InfeasibleError, SolverError
 
 __all__ = ["main"]
@@ -71,10 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     size.add_argument("--grids", type=int, help="exact number of grids")
     size.add_argument("--households-per-grid", type=float, help="target households per grid")
     div.add_argument("--balance", default=None, help="column to balance (default households)")
-    div.add_argument("--tolerance", type=float, default=0.05, help="allowed deviation (0.05)")
+    div.add_argument(
+        "--tolerance",
+        type=float,
+        default=DivideSpec.tolerance,
+        help=f"allowed deviation ({DivideSpec.tolerance})",
+    )
     div.add_argument("--within", help="parent column grids must nest in")
     div.add_argument("--islands", choices=["raise", "connect"], default="raise")
-    div.add_argument("--seed", type=int, default=0)
+    div.add_argument("--seed", type=int, default=DivideSpec.seed)
     div.add_argument("--no-map", action="store_true", help="skip map.html")
     div.add_argument("--out", required=True, help="output folder")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,11 +18,12 @@ import pandas as pd
 
 from gridplan.division._solve import Problem, Result, solve
 from gridplan.division.codes import assign_codes
+from gridplan.division.criteria import SearchContext
 from gridplan.division.explain import explain_infeasible, locked_pieces
 from gridplan.division.plan import GridPlan
 from gridplan.division.prepare import Prepared, prepare
 from gridplan.division.spec import DivideSpec
-from gridplan.errors import ConfigError
+from gridplan.errors import ConfigError, DataValueError
 
 if TYPE_CHECKING:
     from gridplan.division.criteria import Criterion
@@ -57,8 +58,60 @@ def search(territory: Territory, p: Prepared, spec: DivideSpec, start: float) ->
         area_weight=float(spec.area_weight),
         seed=int(spec.seed),
         time_limit=remaining,
+        criteria=spec.criteria,
+        context=_context(territory, p) if spec.criteria else None,
     )
     return solve(problem)
+
+
+class _Columns(Mapping[str, np.ndarray]):
+    """Numeric unit columns by name, read when asked (position order)."""
+
+    def __init__(self, units: pd.DataFrame) -> None:
+        self.units = units
+        self.names = [c for c in units.columns if c != units.geometry.name]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.names:
+            raise KeyError(name)
+        try:
+            return self.units[name].to_numpy(dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise DataValueError(
+                f"criterion column {name!r} is not numeric ({exc}); give a numeric column."
+            ) from exc
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def _context(territory: Territory, p: Prepared) -> SearchContext:
+    nb, ln = p.work.neighbour_lists()
+    return SearchContext(
+        nb,
+        ln,
+        _Columns(territory.units),
+        p.group,
+        np.repeat(np.arange(len(p.m)), p.m),
+        p.arrays.area,
+        p.arrays.perimeter,
+    )
+
+
+def _criteria_costs(
+    territory: Territory, p: Prepared, spec: DivideSpec, labels: np.ndarray
+) -> dict[str, float]:
+    """Each extra criterion's cost on the final plan (``plan.metrics["criteria"]``)."""
+    ctx = _context(territory, p)
+    out: dict[str, float] = {}
+    for c in spec.criteria:
+        bound = c.bind(ctx)
+        bound.reset(labels.tolist())
+        out[c.name] = float(bound.cost())
+    return out
 
 
 def build_plan(
@@ -83,6 +136,8 @@ def build_plan(
     plan = GridPlan(territory, assignment, params, seconds=seconds, _arrays=a)
     if p.causes and p.smallest_tolerance > spec.tolerance:
         plan.metrics["violations"] = p.causes + plan.metrics["violations"]
+    if spec.criteria:
+        plan.metrics["criteria"] = _criteria_costs(territory, p, spec, labels)
     return plan
 
 

@@ -125,6 +125,28 @@ class Bound(ABC):
     def cost(self) -> float:
         """The weighted cost of the current partition."""
 
+    def pair_cost(
+        self, a: int, b: int, units: Sequence[int], in_a: Sequence[bool], now: Sequence[bool]
+    ) -> float:
+        """Change of :meth:`cost` if ``units`` (all of grids ``a`` and ``b``, now split
+        by ``now``) were split by ``in_a`` (``True``: in ``a``).
+
+        Lets re-splits of a pair of grids weigh the criterion. The default
+        plays the moves through :meth:`delta` and :meth:`moved` and takes
+        them back; override it when a direct count is faster.
+        """
+        done: list[tuple[int, int, int]] = []
+        change = 0.0
+        for u, new, old in zip(units, in_a, now, strict=True):
+            if new != old:
+                p, q = (b, a) if new else (a, b)
+                change += self.delta(u, p, q)
+                self.moved(u, p, q)
+                done.append((u, p, q))
+        for u, p, q in reversed(done):
+            self.moved(u, q, p)
+        return change
+
 
 class Criterion(ABC):
     """A soft criterion of the division search (subclass it; see the module doc)."""
@@ -183,6 +205,14 @@ class _AdditiveBound(Bound):
 
     def cost(self) -> float:
         return self.weight * sum(self.grid_cost(g, s) for g, s in enumerate(self.S))
+
+    def pair_cost(
+        self, a: int, b: int, units: Sequence[int], in_a: Sequence[bool], now: Sequence[bool]
+    ) -> float:
+        v, sa, sb = self.v, self.S[a], self.S[b]
+        load_a = sum(v[u] for u, f in zip(units, in_a, strict=True) if f)
+        after = self.grid_cost(a, load_a) + self.grid_cost(b, sa + sb - load_a)
+        return self.weight * (after - self.grid_cost(a, sa) - self.grid_cost(b, sb))
 
 
 class _BandBound(_AdditiveBound):
