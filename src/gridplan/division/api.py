@@ -19,6 +19,7 @@ import pandas as pd
 from gridplan.division._solve import Problem, Result, solve
 from gridplan.division.codes import assign_codes
 from gridplan.division.criteria import SearchContext
+from gridplan.division.exact import EXACT_MAX_UNITS, solve_exact
 from gridplan.division.explain import explain_infeasible, locked_pieces
 from gridplan.division.plan import GridPlan
 from gridplan.division.prepare import Prepared, prepare
@@ -34,6 +35,10 @@ __all__ = ["build_plan", "check_plan", "divide", "search"]
 log = logging.getLogger("gridplan")
 
 _D = DivideSpec  # the defaults below are DivideSpec's
+
+#: Seconds the exact model may take on a small territory the search could not divide
+#: (without ``time_limit``; with one, that limit).
+EXACT_SECONDS = 30.0
 
 
 def search(territory: Territory, p: Prepared, spec: DivideSpec, start: float) -> Result:
@@ -114,6 +119,49 @@ def _criteria_costs(
     return out
 
 
+def _valid(p: Prepared, labels: np.ndarray, violation: float) -> bool:
+    k = int(p.m.sum())
+    return violation <= 1e-9 and int(p.work.components(labels)[0]) == k
+
+
+def exact_rescue(p: Prepared, spec: DivideSpec, result: Result) -> tuple[np.ndarray, str]:
+    """The search's labels, or the exact model's when the search found no valid plan.
+
+    On a small territory (up to :data:`~gridplan.division.exact.EXACT_MAX_UNITS`
+    units, no locked units) whose search ended invalid, the exact model
+    decides: a plan (used instead), or a proof that none exists
+    (:class:`InfeasibleError` "proven impossible" with ``strict``). Returns
+    the labels and a note for the error when neither came within the limit.
+    """
+    if _valid(p, result.labels, result.violation):
+        return result.labels, ""
+    n = len(result.labels)
+    if n > EXACT_MAX_UNITS or p.fixed:
+        return result.labels, ""
+    limit = EXACT_SECONDS if spec.time_limit is None else max(1.0, float(spec.time_limit))
+    ex = solve_exact(
+        p.work,
+        p.weight,
+        p.group,
+        [int(v) for v in p.m],
+        float(spec.tolerance),
+        edge_weight="length",
+        time_limit=limit,
+        start=result.labels,
+    )
+    if ex.status == "infeasible" and spec.strict:
+        raise explain_infeasible(
+            "exact", grids=int(p.m.sum()), units=n, tolerance=spec.tolerance, proven=True
+        )
+    if ex.labels is not None:
+        return ex.labels, ""
+    note = (
+        f"The exact model found neither a plan nor a proof within {limit:g} s: give a "
+        "longer time_limit, try other seeds, or widen the tolerance."
+    )
+    return result.labels, note
+
+
 def build_plan(
     territory: Territory, p: Prepared, spec: DivideSpec, labels: np.ndarray, seconds: float
 ) -> GridPlan:
@@ -141,7 +189,7 @@ def build_plan(
     return plan
 
 
-def check_plan(plan: GridPlan, p: Prepared, spec: DivideSpec) -> None:
+def check_plan(plan: GridPlan, p: Prepared, spec: DivideSpec, note: str = "") -> None:
     """Name the locked units behind broken grids; with ``strict``, raise when invalid."""
     violations = plan.metrics["violations"]
     broken = [v for v in violations if v["reason"] == "not contiguous"]
@@ -156,6 +204,7 @@ def check_plan(plan: GridPlan, p: Prepared, spec: DivideSpec) -> None:
         raise explain_infeasible(
             "not_contiguous",
             broken=broken,
+            exact_note=note,
             tolerance=spec.tolerance,
             smallest=smallest,
             violations=violations,
@@ -163,6 +212,7 @@ def check_plan(plan: GridPlan, p: Prepared, spec: DivideSpec) -> None:
     if plan.metrics["n_outside_tolerance"]:
         raise explain_infeasible(
             "outside_tolerance",
+            exact_note=note,
             tolerance=spec.tolerance,
             smallest=smallest,
             achieved=plan.metrics["max_abs_deviation"],
@@ -280,8 +330,9 @@ def divide(
     )
     prepared = prepare(territory, spec, locked)
     result = search(territory, prepared, spec, start)
-    plan = build_plan(territory, prepared, spec, result.labels, time.perf_counter() - start)
-    check_plan(plan, prepared, spec)
+    labels, note = exact_rescue(prepared, spec, result)
+    plan = build_plan(territory, prepared, spec, labels, time.perf_counter() - start)
+    check_plan(plan, prepared, spec, note)
     log.info(
         "gridplan: divided %d units into %d grids in %.2f s",
         len(plan.assignment),

@@ -113,7 +113,8 @@ def _not_contiguous(f: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         else ". " + _HINT
     )
     msg = (
-        f"no plan with contiguous grids was found: {len(broken)} grid(s) "
+        f"no plan with contiguous grids was found within the effort (not proven "
+        f"impossible): {len(broken)} grid(s) "
         f"{format_rows([v['grid'] for v in broken])} are in several pieces" + tail
     )
     return msg, {"not_contiguous": broken}
@@ -121,7 +122,8 @@ def _not_contiguous(f: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def _outside(f: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     msg = (
-        f"no plan within tolerance={f['tolerance']:g} was found: the best plan has "
+        f"no plan within tolerance={f['tolerance']:g} was found within the effort (not "
+        f"proven impossible): the best plan has "
         f"{f['n_outside']} grid(s) outside it (largest deviation {f['achieved']:.4f}); "
         f"a tolerance of {f['achieved']:.4f} is known to work. " + _HINT
     )
