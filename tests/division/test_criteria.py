@@ -3,10 +3,9 @@ the built-ins' generic ``delta`` agrees with the engine's fast path."""
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pytest
-import shapely
+from _builders import lattice_gdf
 
 from gridplan import Territory
 from gridplan.division import divide
@@ -26,17 +25,10 @@ from gridplan.errors import ColumnError, ConfigError
 
 def elderly_lattice(n: int = 10) -> Territory:
     """Even households; people living alone over 65 crowd the three western columns."""
-    cells, elderly = [], []
-    for y in range(n):
-        for x in range(n):
-            cells.append(shapely.box(x * 100, y * 100, x * 100 + 100, y * 100 + 100))
-            elderly.append((3 if x < 3 else 0) + (1 if (x + y) % 4 == 0 else 0))
-    gdf = gpd.GeoDataFrame(
-        {"pop": [10] * n * n, "hh": [4] * n * n, "elderly_alone": elderly},
-        geometry=cells,
-        crs="EPSG:32650",
-    )
-    return Territory(gdf, population="pop", households="hh")
+    elderly = [
+        (3 if i % n < 3 else 0) + (1 if (i % n + i // n) % 4 == 0 else 0) for i in range(n * n)
+    ]
+    return Territory(lattice_gdf(n, elderly_alone=elderly), population="pop", households="hh")
 
 
 def spread(t: Territory, assignment) -> float:
