@@ -14,8 +14,7 @@ import shapely
 from gridplan import Territory
 from gridplan.division import divide
 from gridplan.division._graph import lattice
-from gridplan.division._solve import Result
-from gridplan.division.api import exact_rescue
+from gridplan.division.api import build_plan, exact_rescue
 from gridplan.division.exact import solve_exact
 from gridplan.division.prepare import prepare
 from gridplan.division.spec import DivideSpec
@@ -80,6 +79,7 @@ def test_divide_says_proven_impossible_with_a_proof():
         divide(t, n_grids=2, balance="population", tolerance=0.0)
     d = info.value.details
     assert d["rule"] == "exact" and d["proven"] is True and d["status"] == "proven impossible"
+    assert d["achieved_tolerance"] == pytest.approx(0.5)  # the best plan: 1 | 2 + 1
     plan = divide(t, n_grids=2, balance="population", tolerance=0.0, strict=False)
     assert plan.metrics["n_outside_tolerance"] > 0  # strict=False still returns the best plan
 
@@ -89,7 +89,8 @@ def test_the_exact_model_replaces_an_invalid_search_result():
     spec = DivideSpec(n_grids=2, balance="population", tolerance=0.0)
     p = prepare(t, spec)
     broken = np.array([0, 1, 0, 1, 0, 1, 0, 1])  # balanced but in pieces
-    res = Result(broken, np.full(2, 4.0), np.zeros(2, dtype=int), 0.0, 1)
-    labels, note = exact_rescue(p, spec, res)
-    assert note == "" and sorted(np.bincount(labels).tolist()) == [4, 4]
-    assert labels.tolist() in ([0, 0, 0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0, 0])
+    plan = build_plan(t, p, spec, broken, 0.0)
+    assert not plan.metrics["contiguous"]
+    fixed, note = exact_rescue(t, p, spec, plan, broken)
+    assert note == "" and fixed.metrics["contiguous"] and fixed.metrics["n_outside_tolerance"] == 0
+    assert fixed.assignment.tolist() == ["G01"] * 4 + ["G02"] * 4

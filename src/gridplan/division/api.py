@@ -119,25 +119,25 @@ def _criteria_costs(
     return out
 
 
-def _valid(p: Prepared, labels: np.ndarray, violation: float) -> bool:
-    k = int(p.m.sum())
-    return violation <= 1e-9 and int(p.work.components(labels)[0]) == k
-
-
-def exact_rescue(p: Prepared, spec: DivideSpec, result: Result) -> tuple[np.ndarray, str]:
-    """The search's labels, or the exact model's when the search found no valid plan.
+def exact_rescue(
+    territory: Territory, p: Prepared, spec: DivideSpec, plan: GridPlan, labels: np.ndarray
+) -> tuple[GridPlan, str]:
+    """The search's plan, or the exact model's when the search found no valid plan.
 
     On a small territory (up to :data:`~gridplan.division.exact.EXACT_MAX_UNITS`
     units, no locked units) whose search ended invalid, the exact model
-    decides: a plan (used instead), or a proof that none exists
-    (:class:`InfeasibleError` "proven impossible" with ``strict``). Returns
-    the labels and a note for the error when neither came within the limit.
+    decides: a plan (returned instead), or a proof that none exists
+    (:class:`InfeasibleError` "proven impossible" with ``strict``, naming the
+    best plan found). ``labels``: the search's grid labels, the model's
+    starting plan. Also returns a note for the error when neither a plan
+    nor a proof came within the limit.
     """
-    if _valid(p, result.labels, result.violation):
-        return result.labels, ""
-    n = len(result.labels)
+    m = plan.metrics
+    if m["contiguous"] and m["n_outside_tolerance"] == 0:
+        return plan, ""
+    n = len(labels)
     if n > EXACT_MAX_UNITS or p.fixed:
-        return result.labels, ""
+        return plan, ""
     limit = EXACT_SECONDS if spec.time_limit is None else max(1.0, float(spec.time_limit))
     ex = solve_exact(
         p.work,
@@ -147,19 +147,25 @@ def exact_rescue(p: Prepared, spec: DivideSpec, result: Result) -> tuple[np.ndar
         float(spec.tolerance),
         edge_weight="length",
         time_limit=limit,
-        start=result.labels,
+        start=labels,
     )
     if ex.status == "infeasible" and spec.strict:
         raise explain_infeasible(
-            "exact", grids=int(p.m.sum()), units=n, tolerance=spec.tolerance, proven=True
+            "exact",
+            grids=int(p.m.sum()),
+            units=n,
+            tolerance=spec.tolerance,
+            smallest=max(p.smallest_tolerance, 0.0),
+            achieved=m["max_abs_deviation"],
+            violations=m["violations"],
         )
     if ex.labels is not None:
-        return ex.labels, ""
+        return build_plan(territory, p, spec, ex.labels, m["seconds"] + ex.seconds), ""
     note = (
         f"The exact model found neither a plan nor a proof within {limit:g} s: give a "
         "longer time_limit, try other seeds, or widen the tolerance."
     )
-    return result.labels, note
+    return plan, note
 
 
 def build_plan(
@@ -330,8 +336,8 @@ def divide(
     )
     prepared = prepare(territory, spec, locked)
     result = search(territory, prepared, spec, start)
-    labels, note = exact_rescue(prepared, spec, result)
-    plan = build_plan(territory, prepared, spec, labels, time.perf_counter() - start)
+    plan = build_plan(territory, prepared, spec, result.labels, time.perf_counter() - start)
+    plan, note = exact_rescue(territory, prepared, spec, plan, result.labels)
     check_plan(plan, prepared, spec, note)
     log.info(
         "gridplan: divided %d units into %d grids in %.2f s",

@@ -134,8 +134,8 @@ def _exact(f: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     msg = (
         f"proven impossible: the exact model shows that no plan of {f['grids']} contiguous "
         f"grid(s) keeps every grid within tolerance={f['tolerance']:g} "
-        f"({f['units']} units). Raise tolerance, ask for other grid counts, or pass "
-        "strict=False for the best plan found."
+        f"({f['units']} units); the best plan found deviates by {f['achieved']:.4f}. "
+        "Raise tolerance, ask for other grid counts, or pass strict=False for that plan."
     )
     return msg, {}
 
