@@ -34,6 +34,7 @@ bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/divide_bench.py
 	$(BIN)/python benchmarks/allocate_bench.py
+	$(BIN)/python benchmarks/network_bench.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build src/*.egg-info

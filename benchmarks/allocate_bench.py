@@ -109,10 +109,9 @@ def bench_synthetic(n_grids: int, gap: float) -> dict[str, Any]:
     return row
 
 
-def bench_sample() -> list[dict[str, Any]]:
-    """The demo scenario: the sample district divided as `gridplan demo` does."""
+def sample_plan() -> tuple[Any, Any]:
+    """The sample district and its plan, divided as `gridplan demo` does."""
     from gridplan import Territory, divide
-    from gridplan.allocation import Rules, allocate
     from gridplan.datasets import load_sample
 
     s = load_sample()
@@ -123,7 +122,15 @@ def bench_sample() -> list[dict[str, Any]]:
         parent="community",
         demand=["age60plus", "elderly_alone", "disabled", "children"],
     )
-    grids = divide(terr, households_per_grid=300, tolerance=0.10, within="community", seed=0).grids
+    return s, divide(terr, households_per_grid=300, tolerance=0.10, within="community", seed=0)
+
+
+def bench_sample() -> list[dict[str, Any]]:
+    """The demo scenario: the sample district divided as `gridplan demo` does."""
+    from gridplan.allocation import Rules, allocate
+
+    s, plan = sample_plan()
+    grids = plan.grids
     rules = Rules()
     label = f"sample district (demo), {len(grids)} grids"
     budget = 9_000_000

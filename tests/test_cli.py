@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
@@ -300,6 +301,159 @@ def test_demo_and_shipped_scenario_give_the_same_files(tmp_path):
     html = (demo / "map.html").read_text(encoding="utf-8")
     assert '<meta charset="utf-8">' in html.lower() or "charset=utf-8" in html.lower()
     assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", html)
+
+
+# --- options, warnings and the shell's conventions ---------------------------------------
+
+
+def demand_lattice(tmp_path: Path, n: int = 8) -> Path:
+    """The lattice with the four demand columns the default need rules read."""
+    gdf = gpd.read_file(lattice(tmp_path, n=n))
+    k = range(len(gdf))
+    gdf["age60plus"] = [5 + i % 4 for i in k]
+    gdf["elderly_alone"] = [1 + i % 3 for i in k]
+    gdf["disabled"] = [i % 2 for i in k]
+    gdf["children"] = [3 + i % 5 for i in k]
+    path = tmp_path / "units_demand.geojson"
+    gdf.to_file(path)
+    return path
+
+
+def volunteers_near(tmp_path: Path, grids_file: Path) -> Path:
+    from gridplan.allocation.synthetic import make_scenario
+
+    grids = gpd.read_file(grids_file).to_crs("EPSG:32650")
+    vols = make_scenario(n_grids=4, n_sites=1, n_workers=1, n_volunteers=12, crs=32650)
+    layer = vols["volunteers"].reset_index()
+    centre = grids.union_all().centroid
+    layer.geometry = layer.geometry.translate(
+        centre.x - layer.geometry.x.mean(), centre.y - layer.geometry.y.mean()
+    )
+    path = tmp_path / "volunteers.geojson"
+    layer.to_file(path)
+    return path
+
+
+def test_demand_columns_reach_allocate_or_it_warns(tmp_path):
+    """divide --demand carries the need columns into grids.geojson; without them allocate
+    says loudly that the need looks met only because the columns are missing."""
+    units = demand_lattice(tmp_path)
+    base = ["divide", str(units), "--population", "pop", "--households", "hh", "--grids", "4",
+            "--no-map"]  # fmt: skip
+    res = gridplan(*base, "--demand", "age60plus,elderly_alone", "--demand", "disabled,children",
+                   "--out", str(tmp_path / "with"))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    grids = gpd.read_file(tmp_path / "with" / "grids.geojson")
+    source = gpd.read_file(units)
+    for col in ("age60plus", "elderly_alone", "disabled", "children"):
+        assert grids[col].sum() == source[col].sum()
+    res = gridplan(*base, "--out", str(tmp_path / "without"))
+    assert res.returncode == 0, res.stderr
+    vols = volunteers_near(tmp_path, tmp_path / "with" / "grids.geojson")
+
+    def allocate(folder: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+        out = tmp_path / f"a_{folder}"
+        r = gridplan("allocate", str(tmp_path / folder / "grids.geojson"), "--volunteers",
+                     str(vols), "--no-map", "--quiet", "--out", str(out))  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        return r, json.loads((out / "allocation.json").read_text(encoding="utf-8"))
+
+    res, data = allocate("with")
+    assert "warning" not in res.stderr and data["warnings"] == []
+    need_with = sum(data["coverage"]["columns"]["need_hours"])
+    res, data = allocate("without")
+    assert res.stderr.startswith("gridplan: warning: grids lack the demand column(s)")
+    assert "--demand" in res.stderr and "Traceback" not in res.stderr
+    assert len(data["warnings"]) == 1 and "'elderly_alone'" in data["warnings"][0]
+    assert sum(data["coverage"]["columns"]["need_hours"]) < need_with
+    report = (tmp_path / "a_without" / "report.md").read_text(encoding="utf-8")
+    assert "### Warnings" in report and "elderly\\_alone" in report
+
+
+def test_every_suggested_option_exists(tmp_path):
+    units = lattice(tmp_path)
+    out = tmp_path / "o"
+    res = gridplan("divide", str(units), "--population", "pop", "--households", "hh",
+                   "--grids", "3", "--crs", "EPSG:32650", "--snap", "0.5", "--repair",
+                   "--islands", "connect", "--contiguity", "queen", "--no-strict",
+                   "--time-limit", "60", "--area-weight", "0.1", "--compactness", "1.5",
+                   "--seed", "7", "--tolerance", "0.2", "--no-map", "--out", str(out),
+                   "--quiet")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == ""  # --quiet after the command hides the summary
+    params = json.loads((out / "grids.geojson").read_text())["gridplan"]["params"]
+    assert params["seed"] == 7 and params["strict"] is False and params["area_weight"] == 0.1
+    assert params["compactness"] == 1.5 and params["time_limit"] == 60
+
+
+def test_messages_name_the_command_line_option(tmp_path):
+    gdf = gpd.read_file(lattice(tmp_path))
+    far = gdf.iloc[[0]].assign(uid="far", geometry=[shapely.box(900, 900, 950, 950)])
+    path = tmp_path / "islands.geojson"
+    pd.concat([gdf, far]).to_file(path)
+    res = gridplan("divide", str(path), "--population", "pop", "--id", "uid", "--grids", "2",
+                   "--out", str(tmp_path / "o"))  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "--islands connect" in res.stderr and "--snap" in res.stderr
+
+
+@pytest.mark.parametrize("where", ["file", "under_file", "read_only"])
+def test_unusable_out_fails_before_computing(tmp_path, where):
+    units = lattice(tmp_path)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    out = {"file": blocker, "under_file": blocker / "out", "read_only": Path("/proc/gridplan")}
+    res = gridplan("divide", str(units), "--population", "pop", "--grids", "2",
+                   "--out", str(out[where]))  # fmt: skip
+    assert res.returncode == 2 and res.stderr.startswith("gridplan: error: --out")
+    assert "Traceback" not in res.stderr and blocker.read_text() == "not a folder"
+
+
+def test_closed_pipe_and_ctrl_c_are_not_tracebacks(tmp_path):
+    import signal
+    import time
+
+    units = lattice(tmp_path)
+    env = {**os.environ, "PYTHONHASHSEED": "1"}
+    cmd = [sys.executable, "-m", "gridplan.cli", "divide", str(units), "--population", "pop",
+           "--grids", "3", "--no-map", "--out", str(tmp_path / "o")]  # fmt: skip
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before gridplan writes its summary
+    proc = subprocess.run(cmd, stdout=write, stderr=subprocess.PIPE, text=True, env=env)
+    os.close(write)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "BrokenPipe" not in proc.stderr
+
+    # the child says when its imports are done; Ctrl-C then lands inside main()'s run
+    code = (
+        "import sys, gridplan.cli; print('ready', flush=True); "
+        f"sys.exit(gridplan.cli.main(['demo', '--out', {str(tmp_path / 'd')!r}]))"
+    )
+    live = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    assert live.stdout is not None and live.stdout.readline() == "ready\n"
+    time.sleep(1.0)  # into the computation: the demo runs for well over ten seconds
+    live.send_signal(signal.SIGINT)
+    _, err = live.communicate(timeout=120)
+    assert live.returncode == 130 and "Traceback" not in err, err
+    assert "interrupted" in err and not (tmp_path / "d").exists()
+
+
+def test_csv_tables_open_in_excel_and_run_no_formulas(tmp_path):
+    files = scenario_files(tmp_path)
+    sites = gpd.read_file(files["sites"])
+    sites["name"] = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "西街", "ok"]
+    sites.to_file(files["sites"])
+    res = gridplan("allocate", str(files["grids"]), "--sites", str(files["sites"]), "--no-map",
+                   "--out", str(tmp_path / "a"))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    raw = (tmp_path / "a" / "sites.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark for Excel
+    table = pd.read_csv(tmp_path / "a" / "sites.csv", encoding="utf-8-sig")
+    assert table.columns[0] == "site_id" and not any(c.startswith("Unnamed") for c in table)
+    assert sorted(table["name"]) == sorted(["'=HYPERLINK(\"http://x\")", "'+1", "'-2",
+                                            "'@SUM(A1)", "西街", "ok"])  # fmt: skip
+    assert (table["annual_cost"] >= 0).all()  # numbers are numbers, never prefixed
 
 
 def test_solver_stopped_by_its_time_limit_exits_4(tmp_path):

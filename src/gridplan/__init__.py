@@ -10,7 +10,7 @@ graph) → :func:`divide` (balanced contiguous grids, a :class:`GridPlan`) →
 []
 """
 
-from gridplan import datasets, locate, maps, plots
+from gridplan import coverage, datasets, existing, locate, maps, network, plots
 from gridplan.allocation import Allocation, NeedRule, Rules, allocate, budget_sweep, minimum_budget
 from gridplan.division import GridPlan, divide
 from gridplan.errors import (
@@ -20,12 +20,15 @@ from gridplan.errors import (
     DataValueError,
     GeometryError,
     GridplanError,
+    GridplanWarning,
     IdError,
     InfeasibleError,
     InputError,
     IslandError,
+    NetworkError,
     SolverError,
 )
+from gridplan.existing import Assessment, Rebalance, assess, rebalance
 from gridplan.scenario import load_scenario, run_scenario
 from gridplan.territory import Territory
 
@@ -33,6 +36,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Allocation",
+    "Assessment",
     "CRSError",
     "ColumnError",
     "ConfigError",
@@ -40,23 +44,31 @@ __all__ = [
     "GeometryError",
     "GridPlan",
     "GridplanError",
+    "GridplanWarning",
     "IdError",
     "InfeasibleError",
     "InputError",
     "IslandError",
     "NeedRule",
+    "NetworkError",
+    "Rebalance",
     "Rules",
     "SolverError",
     "Territory",
     "__version__",
     "allocate",
+    "assess",
     "budget_sweep",
+    "coverage",
     "datasets",
     "divide",
+    "existing",
     "load_scenario",
     "locate",
     "maps",
     "minimum_budget",
+    "network",
     "plots",
+    "rebalance",
     "run_scenario",
 ]

@@ -1,28 +1,40 @@
 """The ``gridplan`` command line: batch runs for planners and other services.
 
 Exit codes: 0 success, 2 bad input (one line naming the file, column or key),
-3 infeasible (with the explanation). User errors never print a traceback.
+3 infeasible (with the explanation), 4 solver failure or time-limit stop without a plan,
+130 interrupted (Ctrl-C). User errors never
+print a traceback; warnings about the result go to stderr even with ``--quiet``.
 
     gridplan demo --out out
     gridplan run scenario.toml --out out
     gridplan divide units.gpkg --population pop --households hh --households-per-grid 300 --out out
     gridplan allocate out/grids.geojson --sites sites.geojson --budget 5e6 --out out2
+    gridplan assess units.gpkg --population pop --households hh --grids grids.gpkg --out out3
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from gridplan import __version__
-from gridplan.division.spec import DivideSpec
-from gridplan.errors import GridplanError, InfeasibleError, SolverError
+from gridplan.errors import (
+    ConfigError,
+    GridplanError,
+    GridplanWarning,
+    InfeasibleError,
+    SolverError,
+)
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE = 0, 2, 3
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED = 0, 2, 3, 130
 EXIT_SOLVER = 4  # the solver failed or stopped (time limit) without a plan
 
 
@@ -46,6 +58,17 @@ class _Progress:
             self.bar.close()
 
 
+def _quiet_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    """``-q/--quiet`` both before and after the subcommand (a subcommand's copy only sets it)."""
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="no progress bar and no summary on stdout (warnings and errors still show)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gridplan",
@@ -53,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         "allocate service points, grid workers and volunteers under a budget, map the result.",
     )
     p.add_argument("--version", action="version", version=f"gridplan {__version__}")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _quiet_option(p, top=True)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="run the synthetic sample scenario")
@@ -64,23 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, help="output folder")
 
     div = sub.add_parser("divide", help="divide units into balanced, contiguous grids")
-    div.add_argument("units", help="units file (GeoPackage, GeoJSON, Shapefile, zip)")
-    div.add_argument("--population", required=True, help="population column")
-    div.add_argument("--households", help="households column")
-    div.add_argument("--id", help="unit id column (default: row order)")
-    size = div.add_mutually_exclusive_group(required=True)
-    size.add_argument("--grids", type=int, help="exact number of grids")
-    size.add_argument("--households-per-grid", type=float, help="target households per grid")
-    div.add_argument("--balance", default=None, help="column to balance (default households)")
-    div.add_argument(
-        "--tolerance",
-        type=float,
-        default=DivideSpec.tolerance,
-        help=f"allowed deviation ({DivideSpec.tolerance})",
-    )
-    div.add_argument("--within", help="parent column grids must nest in")
-    div.add_argument("--islands", choices=["raise", "connect"], default="raise")
-    div.add_argument("--seed", type=int, default=DivideSpec.seed)
+    _units_options(div)
+    _divide_options(div)
     div.add_argument("--no-map", action="store_true", help="skip map.html")
     div.add_argument("--out", required=True, help="output folder")
 
@@ -89,32 +97,133 @@ def _parser() -> argparse.ArgumentParser:
     alloc.add_argument("--sites", help="candidate sites file")
     alloc.add_argument("--workers", help="grid workers file")
     alloc.add_argument("--volunteers", help="volunteers file")
+    alloc.add_argument("--roads", help="street lines or OSM .pbf: walking distances")
     alloc.add_argument("--budget", type=float, help="yearly budget (yuan)")
     alloc.add_argument("--solver", choices=["highs", "cbc"], default="highs")
     alloc.add_argument("--time-limit", type=float, help="seconds")
     alloc.add_argument("--mip-gap", type=float, help="relative gap to stop at")
     alloc.add_argument("--no-map", action="store_true", help="skip map.html")
     alloc.add_argument("--out", required=True, help="output folder")
+    assess = _assess_parser(sub)
+    for command in (demo, run, div, alloc, assess):
+        _quiet_option(command)
     return p
+
+
+def _csv_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# Options left out take the scenario schema's defaults (gridplan.scenario.SCHEMA): the
+# command line never repeats a default of its own.
+def _units_options(div: argparse.ArgumentParser) -> None:
+    div.add_argument("units", help="units file (GeoPackage, GeoJSON, Shapefile, zip)")
+    div.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
+    div.add_argument("--population", required=True, help="population column")
+    div.add_argument("--households", help="households column")
+    div.add_argument("--id", help="unit id column (default: row order)")
+    div.add_argument(
+        "--demand",
+        type=_csv_list,
+        action="extend",
+        metavar="COLS",
+        help="demand columns summed per grid for allocation's need rules, comma-separated "
+        "(e.g. age60plus,elderly_alone,disabled,children)",
+    )
+    div.add_argument("--crs", help="CRS of a units file that has none (e.g. EPSG:4547)")
+    div.add_argument("--metric-crs", help="projected CRS to work in (default: chosen)")
+    div.add_argument("--contiguity", choices=["rook", "queen"])
+    div.add_argument("--snap", type=float, metavar="METRES", help="join units nearly touching")
+    div.add_argument("--islands", choices=["raise", "connect"])
+    div.add_argument("--repair", action="store_true", default=None, help="fix invalid polygons")
+
+
+def _divide_options(div: argparse.ArgumentParser) -> None:
+    size = div.add_mutually_exclusive_group(required=True)
+    size.add_argument("--grids", type=int, help="exact number of grids")
+    size.add_argument("--households-per-grid", type=float, help="target households per grid")
+    div.add_argument("--balance", help="column to balance (default households, else population)")
+    div.add_argument("--tolerance", type=float, help="allowed deviation, e.g. 0.05")
+    div.add_argument("--area-weight", type=float, help="weight of area balance (0 = off)")
+    div.add_argument("--compactness", type=float, help="weight of compact shapes")
+    div.add_argument("--within", help="parent column grids must nest in")
+    div.add_argument("--seed", type=int)
+    div.add_argument("--time-limit", type=float, metavar="SECONDS")
+    div.add_argument(
+        "--no-strict",
+        dest="strict",
+        action="store_false",
+        default=None,
+        help="write the best plan even when it misses the tolerance",
+    )
+
+
+# command-line option -> scenario key, per section
+_UNITS_KEYS = ("layer", "population", "households", "id", "demand", "crs", "metric_crs",
+               "contiguity", "snap", "islands", "repair")  # fmt: skip
+_DIVIDE_KEYS = ("grids", "households_per_grid", "balance", "tolerance", "area_weight",
+                "compactness", "within", "seed", "time_limit", "strict")  # fmt: skip
+
+
+def _given(args: argparse.Namespace, keys: Sequence[str]) -> dict[str, Any]:
+    return {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+
+
+def _assess_parser(sub: Any) -> argparse.ArgumentParser:
+    ass = sub.add_parser("assess", help="assess existing grids and what re-balancing takes")
+    ass.add_argument("units", help="units file (GeoPackage, GeoJSON, Shapefile, zip)")
+    ass.add_argument("--population", required=True, help="population column")
+    ass.add_argument("--households", help="households column")
+    ass.add_argument("--id", help="unit id column (default: row order)")
+    src = ass.add_mutually_exclusive_group(required=True)
+    src.add_argument("--grids", help="existing grids layer file")
+    src.add_argument("--column", help="units column holding each unit's grid code")
+    ass.add_argument("--code", default="code", help="grid code column of --grids (code)")
+    ass.add_argument("--worker", help="worker name column of --grids")
+    ass.add_argument("--tolerance", type=float, default=0.05, help="allowed deviation (0.05)")
+    ass.add_argument("--balance", default=None, help="column to balance (default households)")
+    ass.add_argument("--within", help="parent column grids must nest in")
+    ass.add_argument("--islands", choices=["raise", "connect"], default="raise")
+    ass.add_argument("--no-compare", action="store_true", help="skip rebalance and divide")
+    ass.add_argument("--no-map", action="store_true", help="skip map.html")
+    ass.add_argument("--out", required=True, help="output folder")
+    return ass
+
+
+def _assess(args: argparse.Namespace) -> list[Any]:
+    from gridplan.existing.run import run_assess
+
+    tkw: dict[str, Any] = {"population": args.population, "islands": args.islands}
+    for key in ("households", "id"):
+        if getattr(args, key):
+            tkw[key] = getattr(args, key)
+    if args.within:
+        tkw["parent"] = args.within
+    _, files = run_assess(
+        args.units,
+        args.out,
+        territory_kwargs=tkw,
+        grids=args.grids,
+        column=args.column,
+        code=args.code,
+        worker=args.worker,
+        map=not args.no_map,
+        tolerance=args.tolerance,
+        balance=args.balance,
+        within=args.within,
+        compare=not args.no_compare,
+    )
+    return files
 
 
 def _divide_config(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.scenario import parse_scenario
 
-    balance = args.balance or ("households" if args.households else "population")
-    units = {"path": args.units, "population": args.population, "islands": args.islands}
-    for key in ("households", "id"):
-        if getattr(args, key):
-            units[key] = getattr(args, key)
+    units = {"path": args.units, **_given(args, _UNITS_KEYS)}
     if args.within:
         units["parent"] = args.within
-    divide: dict[str, Any] = {"tolerance": args.tolerance, "balance": balance, "seed": args.seed}
-    if args.grids is not None:
-        divide["grids"] = args.grids
-    else:
-        divide["households_per_grid"] = args.households_per_grid
-    if args.within:
-        divide["within"] = args.within
+    divide = _given(args, _DIVIDE_KEYS)
+    divide.setdefault("balance", "households" if args.households else "population")
     raw = {"units": units, "divide": divide, "output": {"map": not args.no_map}}
     return parse_scenario(raw, base=".", source="command line")
 
@@ -133,6 +242,11 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
         result = run_scenario(load_scenario(args.scenario), args.out, progress=progress)
     elif args.command == "divide":
         result = run_scenario(_divide_config(args), args.out, progress=progress)
+    elif args.command == "assess":
+        files = _assess(args)
+        return "\n".join(
+            [f"wrote {len(files)} file(s) to {args.out}:", *(f"  {p.name}" for p in files)]
+        )
     else:
         from gridplan.scenario import run_allocation
 
@@ -142,6 +256,7 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
             sites=args.sites,
             workers=args.workers,
             volunteers=args.volunteers,
+            roads=args.roads,
             map=not args.no_map,
             progress=progress,
             budget=args.budget,
@@ -154,27 +269,98 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
     return "\n".join(lines)
 
 
+# Library messages name Python keywords; on the command line the option is meant.
+_OPTION_HINTS = (
+    ("strict=False", "--no-strict"),
+    ("repair=True", "--repair"),
+    ("islands='connect'", "--islands connect"),
+    ("snap=<metres>", "--snap METRES"),
+    ("metric_crs=...", "--metric-crs"),
+    ("crs=...", "--crs"),
+    ("time_limit", "--time-limit"),
+    ("demand=", "--demand"),
+)
+
+
+def _with_options(message: str) -> str:
+    for keyword, option in _OPTION_HINTS:
+        if keyword in message and option not in message:
+            message = message.replace(keyword, f"{keyword} (option {option})", 1)
+    return message
+
+
+def _check_out(out: str) -> None:
+    """Refuse an output folder that cannot be written, before any computation."""
+    path = Path(out).absolute()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {out!r} is a file, not a folder; give a folder to write into.")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out {out!r}: {str(parent)!r} is a file, so no folder can go there.")
+    try:  # os.access says yes to root even on a read-only file system
+        tempfile.TemporaryDirectory(dir=parent).cleanup()
+    except OSError as exc:
+        raise ConfigError(f"--out {out!r} cannot be written ({exc.strerror}): {parent}") from None
+
+
+def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        if issubclass(w.category, GridplanWarning):
+            print(f"gridplan: warning: {_with_options(str(w.message))}", file=sys.stderr)
+        else:
+            print(warnings.formatwarning(w.message, w.category, w.filename, w.lineno), end="",
+                  file=sys.stderr)  # fmt: skip
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``| head``): not an error, and no traceback at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``gridplan`` command; returns the exit code."""
+    """Entry point of the ``gridplan`` command; returns the exit code.
+
+    Exit codes: 0 success, 2 bad input, 3 infeasible, 4 solver failure or time-limit
+    stop, 130 interrupted (Ctrl-C).
+    """
     args = _parser().parse_args(argv)
     progress = _Progress(total=5, quiet=args.quiet)
     try:
-        message = _run(args, progress)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GridplanWarning)
+            _check_out(args.out)
+            message = _run(args, progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print(
+            "gridplan: interrupted; outputs move into place only when a run completes, "
+            "so none changed",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     except InfeasibleError as exc:
         progress.close()
-        print(f"gridplan: infeasible: {exc}", file=sys.stderr)
+        print(f"gridplan: infeasible: {_with_options(str(exc))}", file=sys.stderr)
         return EXIT_INFEASIBLE
     except SolverError as exc:
         progress.close()
-        print(f"gridplan: solver: {exc}", file=sys.stderr)
+        print(f"gridplan: solver: {_with_options(str(exc))}", file=sys.stderr)
         return EXIT_SOLVER
     except GridplanError as exc:
         progress.close()
-        print(f"gridplan: error: {exc}", file=sys.stderr)
+        print(f"gridplan: error: {_with_options(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     progress.close()
+    _print_warnings(caught)
     if not args.quiet:
-        print(message)
+        try:
+            print(message, flush=True)
+        except BrokenPipeError:
+            return _stdout_closed()
     return EXIT_OK
 
 

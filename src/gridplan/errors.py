@@ -24,10 +24,12 @@ __all__ = [
     "DataValueError",
     "GeometryError",
     "GridplanError",
+    "GridplanWarning",
     "IdError",
     "InfeasibleError",
     "InputError",
     "IslandError",
+    "NetworkError",
     "NoSolutionError",
     "SolverError",
     "format_rows",
@@ -89,6 +91,10 @@ class IslandError(InputError):
     """The units do not form one connected piece (or a parent is split)."""
 
 
+class NetworkError(InputError):
+    """A street network cannot be used: empty after the walking filter, or unreadable."""
+
+
 class InfeasibleError(GridplanError):
     """The requested plan cannot satisfy its constraints.
 
@@ -103,6 +109,14 @@ class InfeasibleError(GridplanError):
 
 class SolverError(GridplanError):
     """The optimisation solver failed, or is not installed."""
+
+
+class GridplanWarning(UserWarning):
+    """A result is usable but something in it needs the planner's attention.
+
+    Raised through :func:`warnings.warn` and also kept on the result (for
+    example ``Allocation.warnings``), so that reports and JSON outputs show it.
+    """
 
 
 class NoSolutionError(SolverError):

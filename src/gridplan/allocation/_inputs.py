@@ -29,6 +29,7 @@ from gridplan.errors import (
     IdError,
     format_rows,
 )
+from gridplan.network import Network
 
 log = logging.getLogger("gridplan")
 
@@ -314,6 +315,32 @@ def parse_skills(values: pd.Series, known: Sequence[str], needed: Sequence[str])
     return out
 
 
+def check_network(network: Any) -> Network | None:
+    """``network`` is None or a :class:`gridplan.network.Network`."""
+    if network is not None and not isinstance(network, Network):
+        raise ConfigError(
+            "network must be a gridplan.network.Network (from walking_network(roads)), "
+            f"got {type(network).__name__}"
+        )
+    return network
+
+
+def distance_kind(matrices: Mapping[str, Any], network: Network | None) -> str:
+    """What the distances are: ``"matrix"`` (any user matrix), ``"walking"`` or ``"straight"``."""
+    return "matrix" if matrices else ("walking" if network is not None else "straight")
+
+
+def walking_pairs(
+    network: Network, grid_points: gpd.GeoSeries, points: gpd.GeoDataFrame, limit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (point, grid) within each point's ``limit`` metres' walk; (p, g, distance)."""
+    finite = limit[np.isfinite(limit)]
+    cap = float(finite.max()) if len(finite) == len(limit) and len(limit) else None
+    d = network.distances(points, grid_points, limit=cap).to_numpy()
+    p_idx, g_idx = np.nonzero(np.isfinite(d) & (d <= limit[:, None]))
+    return p_idx, g_idx, d[p_idx, g_idx]
+
+
 def pair_distances(
     grid_xy: np.ndarray,
     points: gpd.GeoDataFrame,
@@ -321,13 +348,15 @@ def pair_distances(
     matrix: pd.DataFrame | None,
     grids_index: pd.Index,
     what: str,
+    network: Network | None = None,
+    crs: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (point, grid) with a finite distance <= the point's ``limit``; (p, g, distance).
 
     ``matrix`` (optional) is a user distance table indexed by grid code with one
     column per point id (metres; ``inf`` = unreachable, even with an unlimited
-    ``limit``); otherwise straight-line distance from each grid's representative
-    point to the point.
+    ``limit``); otherwise walking distance over ``network`` (when given) or
+    straight-line distance from each grid's representative point to the point.
     """
     if matrix is not None:
         if not isinstance(matrix, pd.DataFrame):
@@ -353,6 +382,9 @@ def pair_distances(
             )
         p_idx, g_idx = np.nonzero(np.isfinite(d) & (d <= limit[:, None]))
         return p_idx, g_idx, d[p_idx, g_idx]
+    if network is not None:
+        grid_points = gpd.GeoSeries(shapely.points(grid_xy), index=grids_index, crs=crs)
+        return walking_pairs(network, grid_points, points, limit)
     xy = point_coords(points.geometry)
     # chunked so 3,000 × 1,000 stays small in memory
     ps, gs, ds = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
@@ -365,3 +397,37 @@ def pair_distances(
         gs.append(g_idx)
         ds.append(d[p_idx, g_idx])
     return np.concatenate(ps), np.concatenate(gs), np.concatenate(ds)
+
+
+def unreachable_warning(
+    points: gpd.GeoDataFrame, p_idx: np.ndarray, grids: gpd.GeoSeries, limit: str, what: str
+) -> list[str]:
+    """A warning naming the ``what`` that reach no grid within their ``limit`` column.
+
+    Such points can never serve anyone (an existing site is still paid for). When
+    they lie farther than :data:`FAR_M` from every grid, the usual cause is a layer
+    in another CRS than the grids, and the warning says so.
+    """
+    reach = np.zeros(len(points), dtype=bool)
+    reach[p_idx] = True
+    if reach.all():
+        return []
+    ids = list(points.index[~reach])
+    far = shapely.distance(np.asarray(points.geometry.values)[~reach], grids.union_all())
+    km = f"{far.min() / 1000:,.1f}" + (
+        f"–{far.max() / 1000:,.1f}" if far.max() > far.min() + 50 else ""
+    )
+    message = (
+        f"{len(ids)} of {len(points)} {what} ({format_rows(ids)}) reach no grid within their "
+        f"{limit}: they lie {km} km from the nearest grid and can serve no one."
+    )
+    if far.max() > FAR_M:
+        message += (
+            f" So far away, the {what} layer is probably in another CRS than the grids (or "
+            "has x and y swapped)."
+        )
+    return [message]
+
+
+#: Farther than this from every grid, a point is more likely misplaced than real.
+FAR_M = 20_000.0

@@ -10,9 +10,16 @@ Two solvers, both deterministic (one thread):
   ``HiGHS`` solver object drives). The whole matrix is handed over in one
   ``passModel`` call; status, objective, dual bound and gap come from HiGHS's
   own model status and ``getInfo()``.
-* ``"cbc"``: the CBC executable bundled with PuLP. The model is written as a free
-  MPS file and CBC's log is read for how the search ended and for its best
-  bound.
+* ``"cbc"``: the CBC executable bundled with PuLP, on the MPS file that HiGHS's own
+  writer produces; CBC's log is read for how the search ended and for its best
+  bound (PuLP does not report the bound, and without it no status can be proved).
+* any PuLP solver object (``pulp.GUROBI_CMD()``, ``pulp.COPT()``,
+  ``pulp.CPLEX_CMD()``, ...): the model goes through the same MPS file into
+  ``pulp.LpProblem.fromMPS`` and PuLP runs that solver. PuLP does not pass on the
+  solver's best bound, so such a plan is reported ``"feasible"`` with an unknown
+  gap, never ``"optimal"`` on PuLP's word alone.
+
+:func:`write_model` writes a model as MPS or LP with HiGHS's writer, for audit.
 
 Status is never taken on trust: ``"optimal"`` means the solver finished its
 search, was not stopped by the time limit, and proved the plan within the
@@ -41,15 +48,29 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 from scipy import sparse
 
 from gridplan.allocation._inputs import check_number
 from gridplan.errors import ConfigError, SolverError
+from gridplan.io.atomic import atomic_path
 
-__all__ = ["DEFAULT_GAP", "SOLVERS", "Model", "SolveResult", "check_solver_args", "solve"]
+if TYPE_CHECKING:
+    from pulp.apis.core import LpSolver
+
+__all__ = [
+    "DEFAULT_GAP",
+    "SOLVERS",
+    "Model",
+    "SolveResult",
+    "Solver",
+    "check_solver_args",
+    "solve",
+    "solver_name",
+    "write_model",
+]
 
 SOLVERS = ("highs", "cbc")
 #: Relative gap under which a finished search counts as optimal when the caller gives none.
@@ -58,10 +79,30 @@ DEFAULT_GAP = 1e-4
 _ABS_GAP = 1e-6
 
 
-def check_solver_args(solver: str, time_limit: float | None, mip_gap: float | None) -> None:
+#: What ``solver=`` accepts: a name of :data:`SOLVERS` or a PuLP solver object.
+Solver = Union[str, "LpSolver"]
+
+
+def _is_pulp_solver(solver: object) -> bool:
+    try:
+        from pulp.apis.core import LpSolver as PulpSolver
+    except ImportError:  # pragma: no cover - pulp is a dependency
+        return False
+    return isinstance(solver, PulpSolver)
+
+
+def solver_name(solver: Solver) -> str:
+    """``"highs"``, ``"cbc"``, or ``"pulp:<class>"`` for a PuLP solver object."""
+    return solver if isinstance(solver, str) else f"pulp:{type(solver).__name__}"
+
+
+def check_solver_args(solver: Solver, time_limit: float | None, mip_gap: float | None) -> None:
     """Validate the solver options shared by every public function (at the boundary)."""
-    if solver not in SOLVERS:
-        raise ConfigError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    if not (isinstance(solver, str) and solver in SOLVERS) and not _is_pulp_solver(solver):
+        raise ConfigError(
+            f"solver must be one of {SOLVERS} or a PuLP solver object such as "
+            f"pulp.GUROBI_CMD(), got {solver!r}"
+        )
     check_number("time_limit", time_limit, minimum=0, above_minimum=True, meaning="seconds")
     check_number(
         "mip_gap", mip_gap, minimum=0, maximum=1, below_maximum=True, meaning="a relative gap"
@@ -131,6 +172,13 @@ class Model:
         idx = np.arange(self.n_rows, self.n_rows + n)
         self.n_rows += n
         return idx
+
+    def snapshot(self) -> Model:
+        """A copy that later changes to this model (a sweep's budget row) leave alone."""
+        other = Model()
+        for name, value in vars(self).items():
+            setattr(other, name, list(value) if isinstance(value, list) else value)
+        return other
 
     def set_cost(self, cols: Any, cost: Any) -> None:
         """Add ``cost`` to the objective coefficients of ``cols``."""
@@ -217,7 +265,7 @@ def relative_gap(objective: float, bound: float) -> float:
 
 def solve(
     model: Model,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
 ) -> SolveResult:
@@ -225,11 +273,14 @@ def solve(
     check_solver_args(solver, time_limit, mip_gap)
     gap = DEFAULT_GAP if mip_gap is None else float(mip_gap)
     if model.n_cols == 0:
-        return SolveResult("optimal", model.offset, model.offset, 0.0, np.zeros(0), 0.0, solver)
+        name = solver_name(solver)
+        return SolveResult("optimal", model.offset, model.offset, 0.0, np.zeros(0), 0.0, name)
     if solver == "highs":
         result = _solve_highs(model, time_limit, gap)
-    else:
+    elif solver == "cbc":
         result = _solve_cbc(model, time_limit, gap)
+    else:
+        result = _solve_pulp(model, solver, time_limit)
     # "optimal" only when proven within the default gap: a search stopped by a looser
     # mip_gap (or one whose bound shows more) is "feasible" with its true gap
     if result.status == "optimal" and (result.gap is None or result.gap > DEFAULT_GAP * (1 + 1e-6)):
@@ -311,7 +362,8 @@ def _new_highs(highspy: Any) -> Any:
         os.close(saved)
 
 
-def _solve_highs(model: Model, time_limit: float | None, gap: float) -> SolveResult:
+def _highs(model: Model) -> Any:
+    """A quiet, deterministic Highs object holding ``model`` (one ``passModel`` call)."""
     import highspy
 
     a, lo, hi = model.matrix()
@@ -338,11 +390,51 @@ def _solve_highs(model: Model, time_limit: float | None, gap: float) -> SolveRes
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
+    h.passModel(lp)
+    return h
+
+
+def write_model(model: Model, path: str | os.PathLike[str], *, offset: bool = True) -> None:
+    """Write ``model`` atomically with HiGHS's writer: MPS (``.mps``) or LP (``.lp``).
+
+    >>> import tempfile, pathlib
+    >>> m = Model()
+    >>> x = m.add_vars(2, ub=1, cost=[-1.0, -2.0], integer=True)
+    >>> _ = m.add_rows(1, rows=[0, 0], cols=x, vals=[1.0, 1.0], hi=1.0)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.lp"
+    >>> write_model(m, path)
+    >>> "r0: +1 c0 +1 c1 <= +1" in path.read_text()
+    True
+    """
+    suffix = os.fspath(path).rsplit(".", 1)[-1].lower()
+    if suffix not in ("mps", "lp"):
+        raise ConfigError(f"write the model to a .mps or .lp file, not {os.fspath(path)!r}")
+    import highspy
+
+    h = _highs(model)
+    if offset and model.offset:  # solvers here get it without; gridplan adds it back
+        h.changeObjectiveOffset(float(model.offset))
+    with atomic_path(path) as tmp:
+        written = f"{tmp}.{suffix}"  # HiGHS picks the format by the file's extension
+        try:
+            status = h.writeModel(written)
+            if status == highspy.HighsStatus.kError or not os.path.exists(written):
+                raise SolverError(f"HiGHS could not write the model to {os.fspath(path)!r}")
+            os.replace(written, tmp)
+        finally:
+            if os.path.exists(written):
+                os.unlink(written)
+
+
+def _solve_highs(model: Model, time_limit: float | None, gap: float) -> SolveResult:
+    import highspy
+
+    is_mip = bool(model.integer.any())
+    h = _highs(model)
     h.setOptionValue("mip_rel_gap", gap)
     h.setOptionValue("mip_abs_gap", _ABS_GAP)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
-    h.passModel(lp)
     t0 = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - t0
@@ -404,79 +496,6 @@ def _cbc_path() -> str:
     return path
 
 
-def _fmt(values: np.ndarray) -> list[str]:
-    # repr-exact floats keep the MPS model identical to the one HiGHS sees
-    return [repr(float(v)) for v in values]
-
-
-def write_mps(model: Model, path: str) -> None:
-    """Write ``model`` as a free-format MPS file (columns ``C<i>``, rows ``R<i>``)."""
-    a, lo, hi = model.matrix()
-    cost = model.cost
-    integer = model.integer
-    lines = ["NAME gridplan", "ROWS", " N OBJ"]
-    kinds = []
-    rhs = np.zeros(model.n_rows)
-    rng = np.full(model.n_rows, np.nan)
-    for i in range(model.n_rows):
-        li, ui = lo[i], hi[i]
-        if li == ui:
-            kinds.append("E")
-            rhs[i] = li
-        elif math.isinf(li) and math.isinf(ui):
-            kinds.append("N")  # free row: kept so row numbers line up; solvers ignore it
-        elif math.isinf(li):
-            kinds.append("L")
-            rhs[i] = ui
-        elif math.isinf(ui):
-            kinds.append("G")
-            rhs[i] = li
-        else:
-            kinds.append("G")
-            rhs[i] = li
-            rng[i] = ui - li
-    lines += [f" {k} R{i}" for i, k in enumerate(kinds)]
-    lines.append("COLUMNS")
-    indptr, indices, data = a.indptr, a.indices, a.data
-    in_int = False
-    for j in range(model.n_cols):
-        if integer[j] != in_int:
-            lines.append(" MARKER 'MARKER' 'INTORG'" if integer[j] else " MARKER 'MARKER' 'INTEND'")
-            in_int = bool(integer[j])
-        name = f"C{j}"
-        if cost[j] != 0 or indptr[j] == indptr[j + 1]:
-            lines.append(f" {name} OBJ {float(cost[j])!r}")
-        s, e = indptr[j], indptr[j + 1]
-        lines += [
-            f" {name} R{r} {v}" for r, v in zip(indices[s:e].tolist(), _fmt(data[s:e]), strict=True)
-        ]
-    if in_int:
-        lines.append(" MARKER 'MARKER' 'INTEND'")
-    lines.append("RHS")
-    lines += [f" RHS R{i} {float(rhs[i])!r}" for i in np.flatnonzero(rhs)]
-    if np.isfinite(rng).any():
-        lines.append("RANGES")
-        lines += [f" RNG R{i} {float(rng[i])!r}" for i in np.flatnonzero(np.isfinite(rng))]
-    lines.append("BOUNDS")
-    lb, ub = model.lb, model.ub
-    for j in range(model.n_cols):
-        if lb[j] == ub[j]:
-            lines.append(f" FX BND C{j} {float(lb[j])!r}")
-            continue
-        if math.isinf(lb[j]):
-            lines.append(f" MI BND C{j}")
-        else:
-            lines.append(f" LO BND C{j} {float(lb[j])!r}")
-        if math.isinf(ub[j]):
-            lines.append(f" PL BND C{j}")
-        else:
-            lines.append(f" UP BND C{j} {float(ub[j])!r}")
-    lines.append("ENDATA")
-    with open(path, "w") as f:
-        f.write("\n".join(lines))
-        f.write("\n")
-
-
 _NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf(?:inity)?)"
 
 
@@ -499,7 +518,7 @@ def _solve_cbc(model: Model, time_limit: float | None, gap: float) -> SolveResul
     with tempfile.TemporaryDirectory(prefix="gridplan-cbc-") as tmp:
         mps = os.path.join(tmp, "model.mps")
         sol = os.path.join(tmp, "model.sol")
-        write_mps(model, mps)
+        write_model(model, mps, offset=False)
         args = [path, mps, "-threads", "1", "-randomSeed", "1", "-ratio", repr(gap)]
         args += ["-allow", repr(_ABS_GAP)]
         if time_limit is not None:
@@ -530,11 +549,7 @@ def _solve_cbc(model: Model, time_limit: float | None, gap: float) -> SolveResul
     )
     if not has_x:
         return SolveResult("no solution", None, None, None, None, seconds, "cbc", first.strip())
-    x = np.zeros(model.n_cols)
-    for line in body:
-        parts = line.replace("**", " ").split()
-        if len(parts) >= 3 and parts[1].startswith("C"):
-            x[int(parts[1][1:])] = float(parts[2])
+    x = _values_by_name(model.n_cols, (p[1:3] for p in _solution_rows(body)))
     point, why = _checked_point(model, np.clip(x, model.lb, model.ub))
     if point is None:
         return _rejected("cbc", first.strip(), why, seconds)
@@ -561,3 +576,56 @@ def _solve_cbc(model: Model, time_limit: float | None, gap: float) -> SolveResul
         "cbc",
         parsed["result"] or first.strip(),
     )
+
+
+def _solution_rows(lines: list[str]) -> list[list[str]]:
+    """CBC solution lines (``index name value reduced-cost``; ``**`` marks infeasibility)."""
+    return [p for p in (line.replace("**", " ").split() for line in lines) if len(p) >= 3]
+
+
+def _values_by_name(n_cols: int, pairs: Any) -> np.ndarray:
+    """Column values from ``(name, value)`` pairs, columns named ``c<j>`` as HiGHS writes them;
+    columns a solver leaves out of its solution are zero."""
+    x = np.zeros(n_cols)
+    for name, value in pairs:
+        if name.startswith("c") and name[1:].isdigit():
+            x[int(name[1:])] = float(value)
+    return x
+
+
+# --------------------------------------------------------------------------- PuLP solvers
+
+
+def _solve_pulp(model: Model, solver: Any, time_limit: float | None) -> SolveResult:
+    """Solve through PuLP with a solver object of the caller's (status never taken on trust)."""
+    import pulp
+
+    name = solver_name(solver)
+    if time_limit is not None and getattr(solver, "timeLimit", None) is None:
+        solver.timeLimit = float(time_limit)
+    with tempfile.TemporaryDirectory(prefix="gridplan-pulp-") as tmp:
+        mps = os.path.join(tmp, "model.mps")
+        write_model(model, mps, offset=False)
+        variables, problem = pulp.LpProblem.fromMPS(mps, sense=pulp.LpMinimize)
+        t0 = time.perf_counter()
+        try:
+            problem.solve(solver)
+        except pulp.PulpSolverError as exc:
+            raise SolverError(f"{name} failed: {exc}") from exc
+        seconds = time.perf_counter() - t0
+    said = pulp.LpStatus.get(problem.status, str(problem.status))
+    if problem.status == pulp.LpStatusInfeasible:
+        return SolveResult("infeasible", None, None, None, None, seconds, name, said)
+    values = [(v, var.varValue) for v, var in variables.items() if var.varValue is not None]
+    if problem.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return SolveResult("no solution", None, None, None, None, seconds, name, said)
+    point, why = _checked_point(model, np.clip(_values_by_name(model.n_cols, values),
+                                               model.lb, model.ub))  # fmt: skip
+    if point is None:
+        return _rejected(name, said, why, seconds)
+    objective = float(model.cost @ point) + model.offset
+    detail = (
+        f"PuLP reports {said}; the solver's bound does not come through PuLP, so the gap is "
+        "unknown and the plan is not called optimal (solver='highs' proves its gap)"
+    )
+    return SolveResult("feasible", objective, None, None, point, seconds, name, detail)

@@ -2,7 +2,9 @@
 
 Each function takes a demand × site ``cost`` matrix (numpy array or DataFrame
 whose index labels demands and whose columns label sites; ``inf`` marks a pair
-that cannot be served) and returns a :class:`LocateResult`.
+that cannot be served) and returns a :class:`LocateResult`. With
+``network=`` (a :class:`gridplan.network.Network`), ``cost`` is instead the pair
+``(demand, sites)`` of GeoDataFrames and the cost is the walking distance.
 
 >>> import numpy as np
 >>> cost = np.array([[0, 3, 9], [4, 0, 5], [9, 5, 0], [8, 2, 1]])
@@ -26,8 +28,16 @@ import numpy as np
 import pandas as pd
 
 from gridplan.allocation._inputs import check_number
-from gridplan.allocation._solver import Model, SolveResult, check_solver_args, relative_gap, solve
+from gridplan.allocation._solver import (
+    Model,
+    Solver,
+    SolveResult,
+    check_solver_args,
+    relative_gap,
+    solve,
+)
 from gridplan.errors import ConfigError, DataValueError, InfeasibleError, format_rows
+from gridplan.network import Network
 
 __all__ = [
     "LocateResult",
@@ -172,13 +182,16 @@ def _result(
     )
 
 
-def distance_matrix(demand: Any, sites: Any) -> pd.DataFrame:
+def distance_matrix(
+    demand: Any, sites: Any, network: Network | None = None, limit: float | None = None
+) -> pd.DataFrame:
     """Straight-line distances (CRS units) from demand representative points to sites.
 
     ``demand`` and ``sites`` are GeoDataFrames or GeoSeries in the same metric CRS;
     polygons are reduced to their ``representative_point()``. The result is
     indexed by ``demand.index`` with one column per ``sites.index`` label, ready
-    for :func:`p_median` and the covering models.
+    for :func:`p_median` and the covering models. With ``network`` the distances
+    are walking metres over the street network (``inf`` beyond ``limit`` or unreachable).
 
     >>> import geopandas as gpd
     >>> from shapely.geometry import Point, box
@@ -187,12 +200,26 @@ def distance_matrix(demand: Any, sites: Any) -> pd.DataFrame:
     >>> distance_matrix(d, s).round(1).to_dict()
     {'s1': {'g1': 3.0}}
     """
-    from gridplan.allocation._inputs import point_coords
+    from gridplan.allocation._inputs import check_network, point_coords
 
+    if check_network(network) is not None:
+        return network.distances(demand, sites, limit=limit)  # type: ignore[union-attr]
     a = point_coords(demand.geometry if hasattr(demand, "geometry") else demand)
     b = point_coords(sites.geometry if hasattr(sites, "geometry") else sites)
     d = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2))
     return pd.DataFrame(d, index=demand.index, columns=sites.index)
+
+
+def _walking_cost(cost: Any, network: Network | None) -> Any:
+    """``cost`` as given, or the walking distances of the ``(demand, sites)`` pair."""
+    if network is None:
+        return cost
+    if not (isinstance(cost, tuple) and len(cost) == 2):
+        raise ConfigError(
+            "with network=..., pass cost as a (demand, sites) pair of GeoDataFrames; "
+            f"got {type(cost).__name__}"
+        )
+    return distance_matrix(cost[0], cost[1], network=network)
 
 
 def _open_from(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -206,9 +233,11 @@ def p_median(
     cost: Any,
     p: int,
     weights: Any = None,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
+    *,
+    network: Network | None = None,
 ) -> LocateResult:
     """Open ``p`` sites minimising the weighted distance from each demand to its nearest one.
 
@@ -228,7 +257,7 @@ def p_median(
     [0]
     """
     check_solver_args(solver, time_limit, mip_gap)
-    d, rows, cols = _as_cost(cost)
+    d, rows, cols = _as_cost(_walking_cost(cost, network))
     n, m = d.shape
     if not isinstance(p, (int, np.integer)) or isinstance(p, bool) or not 1 <= p <= m:
         raise ConfigError(
@@ -344,9 +373,11 @@ def max_covering(
     budget: float | None = None,
     site_cost: Any = None,
     weights: Any = None,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
+    *,
+    network: Network | None = None,
 ) -> LocateResult:
     """Open sites to maximise the weight of demands within ``radius`` of an open site.
 
@@ -360,7 +391,7 @@ def max_covering(
     5.0
     """
     check_solver_args(solver, time_limit, mip_gap)
-    d, rows, cols = _as_cost(cost)
+    d, rows, cols = _as_cost(_walking_cost(cost, network))
     n, m = d.shape
     if p is None and budget is None:
         raise ConfigError("max_covering needs p (number of sites), budget, or both")
@@ -420,9 +451,11 @@ def set_covering(
     cost: Any,
     radius: Any,
     site_cost: Any = None,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
+    *,
+    network: Network | None = None,
 ) -> LocateResult:
     """Open the cheapest set of sites so that every demand is within ``radius`` of one.
 
@@ -434,7 +467,7 @@ def set_covering(
     [0, 1]
     """
     check_solver_args(solver, time_limit, mip_gap)
-    d, rows, cols = _as_cost(cost)
+    d, rows, cols = _as_cost(_walking_cost(cost, network))
     n, m = d.shape
     sc = _as_vector(site_cost, m, "site_cost", cols, 1.0)
     cover = _coverage(d, radius, cols)

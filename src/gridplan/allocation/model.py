@@ -41,8 +41,8 @@ Decisions and rules (the full list of weights is in :class:`~gridplan.allocation
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -51,35 +51,43 @@ import pandas as pd
 
 from gridplan.allocation import _inputs as inp
 from gridplan.allocation._inputs import check_number
-from gridplan.allocation._solver import Model, check_solver_args, solve
-from gridplan.allocation.result import Allocation
-from gridplan.allocation.rules import DEFAULT_NEEDS, Rules
-from gridplan.errors import (  # NoSolutionError: re-exported from its old place
-    ConfigError,
-    InfeasibleError,
-    NoSolutionError,
-    SolverError,
-    format_rows,
+from gridplan.allocation._solver import (
+    Model,
+    Solver,
+    SolveResult,
+    check_solver_args,
+    solve,
+    solver_name,
 )
+from gridplan.allocation.blocks import (
+    Context,
+    ModelView,
+    SitesBlock,
+    VolunteersBlock,
+    WorkersBlock,
+    empty_volunteer_assignment,
+    empty_worker_assignment,
+)
+from gridplan.allocation.result import Allocation
+from gridplan.allocation.rules import Rules
+from gridplan.errors import (
+    ConfigError,
+    GridplanWarning,
+    InfeasibleError,
+    NoSolutionError,  # lives in gridplan.errors; re-exported from here
+    SolverError,
+)
+from gridplan.network import Network
 
 __all__ = ["NoSolutionError", "allocate", "minimum_budget"]
 
-_EPS = 1e-6
 
-
-@dataclass
-class _Pairs:
-    """Index arrays of a pair variable block: owner (site/worker/volunteer), grid, column."""
-
-    owner: np.ndarray
-    grid: np.ndarray
-    dist: np.ndarray
-    col: np.ndarray
-    skill: np.ndarray | None = None
+#: A constraint of the planner's own: a function that adds rows to the built model.
+Constraint = Callable[[ModelView], None]
 
 
 class _Problem:
-    """Validated inputs plus the MILP; ``run(budget)`` solves for one budget."""
+    """Validated inputs plus the MILP, composed of blocks; ``run(budget)`` solves one budget."""
 
     def __init__(
         self,
@@ -89,13 +97,15 @@ class _Problem:
         volunteers: gpd.GeoDataFrame | None,
         rules: Rules | None,
         distances: Mapping[str, pd.DataFrame] | None,
+        network: Network | None = None,
+        constraints: Sequence[Constraint] = (),
     ) -> None:
         t0 = time.perf_counter()
+        network = inp.check_network(network)
         if rules is None:
             rules = Rules()
         if not isinstance(rules, Rules):
             raise ConfigError(f"rules must be a gridplan.allocation.Rules, got {type(rules)}")
-        self.rules = rules
         g, layers = inp.check_crs(
             inp.grid_frame(grids), {"sites": sites, "workers": workers, "volunteers": volunteers}
         )
@@ -103,204 +113,49 @@ class _Problem:
         unknown = set(distances) - {"sites", "workers", "volunteers"}
         if unknown:
             raise ConfigError(f"distances keys must be sites/workers/volunteers, got {unknown}")
-        self.grids = g
-        self.hh = inp.checked_values(g["households"], "grids.households")
-        # demand columns the rules read, standard or custom, are checked once here
-        used = {r.column for r in rules.needs.values()} | set(rules.vulnerable_weights)
-        for col in sorted(used & set(g.columns)):
-            inp.checked_values(g[col], f"grids.{col}")
-        self.value = rules.need_value(g)
-        self.need = rules.need_hours(g)
-        xy = inp.point_coords(g.geometry)
-        self.skills = list(rules.needs)
-        m = Model()
-        self.model = m
-        budget_cols: list[np.ndarray] = []
-        budget_vals: list[np.ndarray] = []
-        n_g = len(g)
-        gi = np.arange(n_g)
-
-        # ---- sites ------------------------------------------------------------------
-        self.sites = None
-        if layers["sites"] is not None:
-            s = inp.with_ids(layers["sites"], "site_id", "sites")
-            cols = inp.numeric_columns(s, inp.SITE_COLUMNS, "sites")
-            existing = (
-                inp.flag_values(s["existing"], "sites.existing")
-                if "existing" in s
-                else np.zeros(len(s), dtype=bool)
-            )
-            year = cols["annual_cost"] + np.where(
-                existing, 0.0, cols["open_cost"] / rules.open_cost_years
-            )
-            self.sites, self.site_cols, self.site_existing, self.site_year = s, cols, existing, year
-            self.y = m.add_vars(len(s), 0, 1, cost=rules.cost_weight * year, integer=True)
-            m.fix(self.y[existing], 1.0)
-            sp, sg, sd = inp.pair_distances(
-                xy, s, cols["radius_m"], distances.get("sites"), g.index, "sites"
-            )
-            keep = self.hh[sg] > 0
-            sp, sg, sd = sp[keep], sg[keep], sd[keep]
-            a = m.add_vars(len(sp), 0, 1, cost=-rules.weight_site * self.value[sg])
-            self.a = _Pairs(sp, sg, sd, a)
-            k = len(sp)
-            if k:
-                # each grid is served at most once in total
-                m.add_rows(n_g, sg, a, 1.0, hi=1.0)
-                # a_sg <= y_s (strong linking keeps the LP bound tight)
-                _link_rows(m, a, self.y[sp])
-                cap = cols["capacity"]
-                _capacity_rows(m, np.isfinite(cap), sp, a, self.y, self.hh[sg], cap)
-            budget_cols.append(self.y)
-            budget_vals.append(year)
-
-        # ---- workers ----------------------------------------------------------------
-        self.workers = None
-        self.lead_required = False
-        if layers["workers"] is not None:
-            w = inp.with_ids(layers["workers"], "worker_id", "workers")
-            cols = inp.numeric_columns(w, inp.WORKER_COLUMNS, "workers")
-            if rules.one_grid_one_worker:
-                max_grids = np.ones(len(w))
-            else:
-                max_grids = (
-                    np.floor(cols["max_grids"])
-                    if "max_grids" in w
-                    else np.full(len(w), float(rules.default_max_grids))
-                )
-            self.workers, self.worker_cols, self.max_grids = w, cols, max_grids
-            self.h = m.add_vars(
-                len(w), 0, 1, cost=rules.cost_weight * cols["annual_cost"], integer=True
-            )
-            wp, wg, wd = inp.pair_distances(
-                xy, w, cols["max_travel_m"], distances.get("workers"), g.index, "workers"
-            )
-            keep = self.hh[wg] <= cols["max_households"][wp]
-            wp, wg, wd = wp[keep], wg[keep], wd[keep]
-            x = m.add_vars(
-                len(wp),
-                0,
-                1,
-                cost=-rules.weight_lead * self.value[wg] + rules.travel_worker * wd / 1000.0,
-                integer=True,
-            )
-            self.x = _Pairs(wp, wg, wd, x)
-            self.lead_required = rules.require_lead_worker
-            if self.lead_required:
-                orphans = np.setdiff1d(gi, wg)
-                if len(orphans):
-                    codes = list(g.index[orphans])
-                    raise InfeasibleError(
-                        f"rule 'one lead worker per grid' cannot be met: grids {format_rows(codes)}"
-                        " have no candidate worker within max_travel_m (and max_households); "
-                        "add workers near them or set Rules(require_lead_worker=False)",
-                        details={
-                            "rule": "lead_worker_reach",
-                            "grids": codes,
-                            "smallest_budget": None,
-                        },
-                    )
-            self._worker_rows(m, x, self.h, lead=self.lead_required, strong=True)
-            budget_cols.append(self.h)
-            budget_vals.append(cols["annual_cost"])
-
-        # ---- volunteers -------------------------------------------------------------
-        self.volunteers = None
-        if layers["volunteers"] is not None:
-            v = inp.with_ids(layers["volunteers"], "volunteer_id", "volunteers")
-            cols = inp.numeric_columns(v, inp.VOLUNTEER_COLUMNS, "volunteers")
-            if "skills" not in v.columns:
-                raise inp.ColumnError(
-                    "volunteers need a 'skills' column (e.g. 'elderly_care;health')"
-                )
-            known = list(dict.fromkeys([*DEFAULT_NEEDS, *self.skills]))
-            skills = inp.parse_skills(v["skills"], known, self.skills)
-            self.volunteers, self.vol_cols = v, cols
-            self.z = m.add_vars(
-                len(v), 0, 1, cost=rules.cost_weight * cols["annual_cost"], integer=True
-            )
-            vp, vg, vd = inp.pair_distances(
-                xy, v, cols["max_travel_m"], distances.get("volunteers"), g.index, "volunteers"
-            )
-            need = self.need.to_numpy()
-            has = np.zeros((len(v), len(self.skills)), dtype=bool)
-            for i, sk in enumerate(skills):
-                for name in sk:
-                    has[i, self.skills.index(name)] = True
-            # expand each (volunteer, grid) pair over skills the volunteer has and the grid needs
-            ok = has[vp] & (need[vg] > 0)
-            pi, ki = np.nonzero(ok)
-            up, ug, ud, uk = vp[pi], vg[pi], vd[pi], ki
-            sw = np.array([rules.skill_weights.get(sk, 1.0) for sk in self.skills])
-            hours = cols["hours_per_month"]
-            u = m.add_vars(
-                len(up),
-                0,
-                np.minimum(hours[up], need[ug, uk]),
-                cost=-rules.weight_hours * sw[uk] + rules.travel_volunteer * ud / 1000.0,
-            )
-            self.u = _Pairs(up, ug, ud, u, uk)
-            nv = len(v)
-            m.add_rows(
-                nv,
-                np.r_[up, np.arange(nv)],
-                np.r_[u, self.z],
-                np.r_[np.ones(len(up)), -hours],
-                hi=0.0,
-            )
-            cell = ug * len(self.skills) + uk
-            cells, inv = np.unique(cell, return_inverse=True)
-            if len(cells):
-                m.add_rows(len(cells), inv, u, 1.0, hi=need.ravel()[cells])
-            budget_cols.append(self.z)
-            budget_vals.append(cols["annual_cost"])
-
+        self.rules, self.grids = rules, g
+        self.distance = inp.distance_kind(distances, network)
+        ctx = self.ctx = Context(g, rules, distances, network)
+        self.sites = None if layers["sites"] is None else SitesBlock(ctx, layers["sites"])
+        self.workers = None if layers["workers"] is None else WorkersBlock(ctx, layers["workers"])
+        self.volunteers = (
+            None if layers["volunteers"] is None else VolunteersBlock(ctx, layers["volunteers"])
+        )
         if self.sites is None and self.workers is None and self.volunteers is None:
             raise ConfigError("give at least one of sites, workers or volunteers to allocate")
-        bc = np.concatenate(budget_cols)
-        self.budget_row = int(
-            m.add_rows(1, np.zeros(len(bc), dtype=np.int64), bc, np.concatenate(budget_vals))[0]
-        )
+        self.constraints = _checked_constraints(constraints)
+        view = ModelView(ctx, self.sites, self.workers, self.volunteers)
+        for constraint in self.constraints:
+            constraint(view)
+        bc = np.concatenate(ctx.budget_cols)
+        self.budget_row = int(ctx.model.add_rows(
+            1, np.zeros(len(bc), dtype=np.int64), bc, np.concatenate(ctx.budget_vals)
+        )[0])  # fmt: skip
+        self.model, self.warnings, self.hh = ctx.model, ctx.warnings, ctx.hh
+        self.lead_required = self.workers is not None and self.workers.lead_required
         self.build_seconds = time.perf_counter() - t0
         self._min_budget: dict[str, Any] | None = None
 
-    def _worker_rows(
-        self, m: Model, x: np.ndarray, h: np.ndarray, lead: bool, strong: bool
-    ) -> None:
-        """Worker rules on pair columns ``x`` (of ``self.x``) and hire columns ``h``.
-
-        At most one lead per grid (exactly one when ``lead``); a worker leads at most
-        ``max_grids`` grids and, when leading several, ``max_households``. ``strong``
-        adds ``x_wg <= h_w`` for multi-grid workers (a tighter LP bound).
-        """
-        wp, wg = self.x.owner, self.x.grid
-        m.add_rows(len(self.grids), wg, x, 1.0, lo=1.0 if lead else 0.0, hi=1.0)
-        assert self.workers is not None  # only called when workers were given
-        everyone = np.ones(len(self.workers), dtype=np.bool_)
-        _capacity_rows(m, everyone, wp, x, h, np.ones(len(wp)), self.max_grids)
-        multi = self.max_grids[wp] > 1
-        if strong and multi.any():
-            _link_rows(m, x[multi], h[wp[multi]])
-        mh = self.worker_cols["max_households"]
-        lim = (self.max_grids > 1) & np.isfinite(mh)
-        _capacity_rows(m, lim, wp, x, h, self.hh[wg], mh)
+    def warn(self) -> None:
+        """Emit :attr:`warnings` as :class:`~gridplan.errors.GridplanWarning` (once per problem)."""
+        for message in self.warnings:
+            warnings.warn(message, GridplanWarning, stacklevel=3)
 
     # ------------------------------------------------------------------ mandatory rules
     def minimum_budget(self) -> dict[str, Any]:
         """Cheapest plan meeting the mandatory rules (existing sites, lead workers)."""
         if self._min_budget is not None:
             return self._min_budget
-        existing = (
-            float(self.site_year[self.site_existing].sum()) if self.sites is not None else 0.0
-        )
+        s = self.sites
+        existing = float(s.year[s.existing].sum()) if s is not None else 0.0
         workers_cost = 0.0
         status = "optimal"
         if self.workers is not None and self.lead_required:
             m = Model()
-            cost = self.worker_cols["annual_cost"]
-            h = m.add_vars(len(self.workers), 0, 1, cost=cost, integer=True)
-            x = m.add_vars(len(self.x.owner), 0, 1, integer=True)
-            self._worker_rows(m, x, h, lead=True, strong=False)
+            cost = self.workers.cols["annual_cost"]
+            h = m.add_vars(len(self.workers.table), 0, 1, cost=cost, integer=True)
+            x = m.add_vars(len(self.workers.x.owner), 0, 1, integer=True)
+            self.workers.rows(self.ctx, m, x, h, lead=True, strong=False)
             sol = solve(m, "highs", None, 1e-9)
             if sol.status == "infeasible":
                 relax = (
@@ -352,17 +207,33 @@ class _Problem:
             },
         )
 
+    def _raise_constraints(self, budget: float | None) -> None:
+        """Infeasible with constraints of the planner's own: say so, with what is known."""
+        if not self.constraints:
+            return
+        names = [getattr(c, "__name__", repr(c)) for c in self.constraints]
+        mb = self.minimum_budget()["smallest_budget"]
+        within = "" if budget is None else f" within budget {_money(budget)}"
+        raise InfeasibleError(
+            f"no plan meets your constraints ({', '.join(names)}) together with the mandatory "
+            f"rules{within}. Without your constraints the mandatory rules need "
+            f"{_money(mb)}; loosen or drop a constraint, or raise the budget.",
+            details={"rule": "constraints", "constraints": names, "budget": budget,
+                     "smallest_budget": None, "smallest_budget_without_constraints": mb},
+        )  # fmt: skip
+
     # ------------------------------------------------------------------ solve
     def run(
         self,
         budget: float | None,
-        solver: str,
+        solver: Solver,
         time_limit: float | None,
         mip_gap: float | None,
     ) -> Allocation:
         self.model.set_row_bounds(self.budget_row, hi=np.inf if budget is None else float(budget))
         sol = solve(self.model, solver, time_limit, mip_gap)
         if sol.status == "infeasible":
+            self._raise_constraints(budget)
             if budget is not None:
                 self._raise_budget(float(budget))
             raise InfeasibleError(  # pragma: no cover - structural cases are caught earlier
@@ -373,122 +244,72 @@ class _Problem:
                 # the solver finished (or said optimal) yet gave no usable plan: more time
                 # would not help, so say what went wrong instead
                 raise SolverError(
-                    f"{solver} returned no usable plan ({sol.detail}). This is a numerical "
-                    "problem, not a matter of time: try the other solver (solver='highs' or "
-                    "'cbc') and please report it"
+                    f"{solver_name(solver)} returned no usable plan ({sol.detail}). This is a "
+                    "numerical problem, not a matter of time: try another solver "
+                    "(solver='highs' or 'cbc') and please report it"
                 )
             raise NoSolutionError(
-                f"{solver} found no feasible plan within time_limit={time_limit} s "
+                f"{solver_name(solver)} found no feasible plan within time_limit={time_limit} s "
                 f"({sol.detail}); give it more time"
             )
         assert sol.x is not None
-        return self._result(sol, budget)
+        allocation = self._result(sol, budget)
+        allocation._model = self.model.snapshot()
+        return allocation
 
-    def _result(self, sol: Any, budget: float | None) -> Allocation:
-        x = sol.x
-        g = self.grids
-        n_g = len(g)
-        rules = self.rules
+    def _result(self, sol: SolveResult, budget: float | None) -> Allocation:
+        x, ctx, n_g = sol.x, self.ctx, len(self.grids)
+        assert x is not None
         cost = {"sites_open_cost": 0.0, "sites_annual_cost": 0.0, "workers": 0.0, "volunteers": 0.0}
-        served = np.zeros(n_g)
-        site_of = np.full(n_g, None, dtype=object)
-        sites_out = None
-        if self.sites is not None:
-            s = self.sites
-            open_ = x[self.y] > 0.5
-            av = np.clip(x[self.a.col], 0, 1) * open_[self.a.owner]
-            av[av < _EPS] = 0.0
-            hh_pairs = self.hh[self.a.grid] * av
-            served = np.minimum(np.bincount(self.a.grid, hh_pairs, n_g), self.hh)
-            best = pd.DataFrame({"g": self.a.grid, "s": self.a.owner, "v": av})
-            best = best[best.v > 0].sort_values(["g", "v", "s"], ascending=[True, False, True])
-            best = best.drop_duplicates("g")
-            site_of[best.g.to_numpy()] = s.index.to_numpy()[best.s.to_numpy()]
-            by_site = np.bincount(self.a.owner, hh_pairs, len(s))
-            open_cost = np.where(
-                open_ & ~self.site_existing,
-                self.site_cols["open_cost"] / rules.open_cost_years,
-                0.0,
-            )
-            annual = np.where(open_, self.site_cols["annual_cost"], 0.0)
-            cost["sites_open_cost"] = float(open_cost.sum())
-            cost["sites_annual_cost"] = float(annual.sum())
-            sites_out = s.copy()
-            sites_out["open"] = open_
-            sites_out["existing"] = self.site_existing
-            sites_out["radius_m"] = self.site_cols["radius_m"]
-            sites_out["capacity"] = self.site_cols["capacity"]
-            sites_out["households_served"] = np.round(by_site, 6)
-            sites_out["cost"] = open_cost + annual
-        lead = np.full(n_g, None, dtype=object)
-        workers_out = None
-        wa = pd.DataFrame(
-            {
-                "worker_id": pd.Series(dtype=object),
-                "grid": pd.Series(dtype=object),
-                "distance_m": pd.Series(dtype=float),
-            }
-        )
-        if self.workers is not None:
-            w = self.workers
-            hired = x[self.h] > 0.5
-            on = (x[self.x.col] > 0.5) & hired[self.x.owner]
-            op, og, od = self.x.owner[on], self.x.grid[on], self.x.dist[on]
-            lead[og] = w.index.to_numpy()[op]
-            wa = pd.DataFrame(
-                {
-                    "worker_id": w.index.to_numpy()[op].astype(object),
-                    "grid": g.index.to_numpy()[og].astype(object),
-                    "distance_m": od.astype(float),
-                }
-            )
-            wa = wa.sort_values(["worker_id", "grid"], ignore_index=True)
-            cost["workers"] = float(self.worker_cols["annual_cost"][hired].sum())
-            workers_out = w.copy()
-            workers_out["hired"] = hired
-            joined = wa.groupby("worker_id")["grid"].agg(",".join)
-            workers_out["grids"] = [joined.get(i, "") for i in w.index]
-            workers_out["cost"] = np.where(hired, self.worker_cols["annual_cost"], 0.0)
-        delivered = np.zeros(n_g)
-        volunteers_out = None
-        va = pd.DataFrame(
-            {
-                "volunteer_id": pd.Series(dtype=object),
-                "grid": pd.Series(dtype=object),
-                "skill": pd.Series(dtype=object),
-                "hours_per_month": pd.Series(dtype=float),
-                "distance_m": pd.Series(dtype=float),
-            }
-        )
-        need_total = self.need.to_numpy().sum(axis=1)
-        if self.volunteers is not None:
-            v = self.volunteers
-            sel = x[self.z] > 0.5
-            hours = np.round(np.clip(x[self.u.col], 0, None), 6) * sel[self.u.owner]
-            on = hours > _EPS
-            assert self.u.skill is not None
-            va = pd.DataFrame(
-                {
-                    "volunteer_id": v.index.to_numpy()[self.u.owner[on]].astype(object),
-                    "grid": g.index.to_numpy()[self.u.grid[on]].astype(object),
-                    "skill": np.array(self.skills, dtype=object)[self.u.skill[on]],
-                    "hours_per_month": hours[on],
-                    "distance_m": self.u.dist[on].astype(float),
-                }
-            ).sort_values(["volunteer_id", "grid", "skill"], ignore_index=True)
-            delivered = np.bincount(self.u.grid[on], hours[on], n_g).astype(float)
-            cost["volunteers"] = float(self.vol_cols["annual_cost"][sel].sum())
-            volunteers_out = v.copy()
-            volunteers_out["selected"] = sel
-            volunteers_out["hours_assigned"] = np.bincount(self.u.owner[on], hours[on], len(v))
-            volunteers_out["cost"] = np.where(sel, self.vol_cols["annual_cost"], 0.0)
+        sp = None if self.sites is None else self.sites.result(ctx, x, self.rules.open_cost_years)
+        wp = None if self.workers is None else self.workers.result(ctx, x)
+        vp = None if self.volunteers is None else self.volunteers.result(ctx, x)
+        if sp is not None:
+            cost.update(sp.cost)
+        cost["workers"] = 0.0 if wp is None else wp.cost
+        cost["volunteers"] = 0.0 if vp is None else vp.cost
         cost["total"] = float(sum(cost.values()))
         if budget is not None and cost["total"] > budget * (1 + 1e-9) + 1e-6:
             raise SolverError(  # pragma: no cover - a solver tolerance problem, never seen
                 f"the solver's plan costs {cost['total']} > budget {budget} after rounding"
             )
+        coverage = self._coverage(
+            np.zeros(n_g) if sp is None else sp.served,
+            np.full(n_g, None, dtype=object) if sp is None else sp.site_of,
+            np.full(n_g, None, dtype=object) if wp is None else wp.lead,
+            np.zeros(n_g) if vp is None else vp.delivered,
+        )
+        g = self.grids
+        return Allocation(
+            status=sol.status,
+            objective=None if sol.objective is None else -sol.objective,
+            best_bound=None if sol.best_bound is None else -sol.best_bound,
+            gap=sol.gap,
+            seconds=sol.seconds,
+            solver=sol.solver,
+            budget=None if budget is None else float(budget),
+            cost=cost,
+            sites=None if sp is None else sp.table,
+            workers=None if wp is None else wp.table,
+            volunteers=None if vp is None else vp.table,
+            worker_assignment=empty_worker_assignment() if wp is None else wp.assignment,
+            volunteer_assignment=empty_volunteer_assignment() if vp is None else vp.assignment,
+            coverage=coverage,
+            grids=gpd.GeoDataFrame(
+                coverage.copy(), geometry=g.geometry.values, crs=g.crs, index=g.index
+            ),
+            rules=self.rules,
+            build_seconds=self.build_seconds,
+            warnings=self.warnings,
+            distance=self.distance,
+        )
+
+    def _coverage(
+        self, served: np.ndarray, site_of: np.ndarray, lead: np.ndarray, delivered: np.ndarray
+    ) -> pd.DataFrame:
         hh = self.hh
-        coverage = pd.DataFrame(
+        need_total = self.ctx.need.to_numpy().sum(axis=1)
+        return pd.DataFrame(
             {
                 "households": hh,
                 "households_served": np.round(served, 6),
@@ -499,29 +320,7 @@ class _Problem:
                 "unmet_hours": np.round(np.maximum(need_total - delivered, 0.0), 6),
                 "coverage": np.where(hh > 0, np.round(served, 6) / np.where(hh > 0, hh, 1), 1.0),
             },
-            index=g.index,
-        )
-        grids_out = gpd.GeoDataFrame(
-            coverage.copy(), geometry=g.geometry.values, crs=g.crs, index=g.index
-        )
-        return Allocation(
-            status=sol.status,
-            objective=-sol.objective,
-            best_bound=None if sol.best_bound is None else -sol.best_bound,
-            gap=sol.gap,
-            seconds=sol.seconds,
-            solver=sol.solver,
-            budget=None if budget is None else float(budget),
-            cost=cost,
-            sites=sites_out,
-            workers=workers_out,
-            volunteers=volunteers_out,
-            worker_assignment=wa,
-            volunteer_assignment=va,
-            coverage=coverage,
-            grids=grids_out,
-            rules=rules,
-            build_seconds=self.build_seconds,
+            index=self.grids.index,
         )
 
 
@@ -529,44 +328,17 @@ def _money(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
 
 
-def _link_rows(m: Model, pair_cols: np.ndarray, owner_cols: np.ndarray) -> None:
-    """One row per pair: ``pair <= owner`` (a pair variable only with its owner chosen)."""
-    k = len(pair_cols)
-    m.add_rows(
-        k,
-        np.r_[np.arange(k), np.arange(k)],
-        np.r_[pair_cols, owner_cols],
-        np.r_[np.ones(k), -np.ones(k)],
-        hi=0.0,
-    )
-
-
-def _capacity_rows(
-    m: Model,
-    mask: np.ndarray,
-    owner: np.ndarray,
-    pair_cols: np.ndarray,
-    owner_cols: np.ndarray,
-    weight: np.ndarray,
-    cap: np.ndarray,
-) -> None:
-    """For each owner ``o`` in ``mask``: ``sum(weight * pair over o's pairs) <= cap[o] * y_o``.
-
-    ``owner`` is the owner of each pair column; ``owner_cols`` one column per owner.
-    """
-    n = int(mask.sum())
-    if n == 0:
-        return
-    sel = mask[owner]
-    row = np.full(len(mask), -1)
-    row[mask] = np.arange(n)
-    m.add_rows(
-        n,
-        np.r_[row[owner[sel]], np.arange(n)],
-        np.r_[pair_cols[sel], owner_cols[mask]],
-        np.r_[weight[sel], -cap[mask]],
-        hi=0.0,
-    )
+def _checked_constraints(constraints: Sequence[Constraint]) -> list[Constraint]:
+    if callable(constraints):
+        constraints = [constraints]
+    out = list(constraints or ())
+    bad = [c for c in out if not callable(c)]
+    if bad:
+        raise ConfigError(
+            f"constraints must be functions of a ModelView (see gridplan.allocation.constraints), "
+            f"got {bad[0]!r}"
+        )
+    return out
 
 
 def _check_budget(budget: Any) -> None:
@@ -580,11 +352,13 @@ def allocate(
     volunteers: gpd.GeoDataFrame | None = None,
     budget: float | None = None,
     rules: Rules | None = None,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
     *,
     distances: Mapping[str, pd.DataFrame] | None = None,
+    network: Network | None = None,
+    constraints: Sequence[Constraint] = (),
 ) -> Allocation:
     """Choose sites, workers and volunteers within ``budget`` to maximise need-weighted coverage.
 
@@ -614,13 +388,30 @@ def allocate(
     rules
         :class:`~gridplan.allocation.rules.Rules` (needs, worker rules, weights).
     solver, time_limit, mip_gap
-        ``"highs"`` or ``"cbc"``; seconds; relative gap to stop at (default 1e-4).
+        ``"highs"`` or ``"cbc"``, or any PuLP solver object (``pulp.GUROBI_CMD()``,
+        ``pulp.COPT()``, ...); seconds; relative gap to stop at (default 1e-4).
         The status is ``"optimal"`` only when the plan is proven within 1e-4; a
-        solve stopped by ``time_limit`` or a looser ``mip_gap`` is ``"feasible"``.
+        solve stopped by ``time_limit`` or a looser ``mip_gap`` is ``"feasible"``,
+        and so is a plan from a PuLP solver object, whose bound PuLP does not pass
+        on. :meth:`Allocation.write_model` writes the model solved (MPS or LP).
     distances
         Optional metre distances replacing straight lines: a dict with keys
         ``"sites"``, ``"workers"``, ``"volunteers"``, each a DataFrame indexed by
         grid code with one column per id (``inf`` = unreachable, NaN is an error).
+        A layer's matrix takes precedence over ``network``.
+    network
+        A :class:`gridplan.network.Network` (from :func:`gridplan.network.walking_network`):
+        distances are walked along streets from each grid's representative point,
+        snapped to its nearest street, to each site, worker and volunteer (snapped
+        likewise); unreachable pairs are never paired. ``Allocation.distance``
+        records ``"walking"``, ``"straight"`` or ``"matrix"``.
+    constraints
+        Rules of your own, each a function of a
+        :class:`~gridplan.allocation.blocks.ModelView` that adds rows to the model:
+        ready-made ones in :mod:`gridplan.allocation.constraints` (every community
+        keeps an open service point, a worker never leads a grid, ...). When no plan
+        meets them, :class:`InfeasibleError` says so (``details["rule"] ==
+        "constraints"``).
 
     Raises
     ------
@@ -634,7 +425,8 @@ def allocate(
     """
     check_solver_args(solver, time_limit, mip_gap)
     _check_budget(budget)
-    problem = _Problem(grids, sites, workers, volunteers, rules, distances)
+    problem = _Problem(grids, sites, workers, volunteers, rules, distances, network, constraints)
+    problem.warn()
     return problem.run(budget, solver, time_limit, mip_gap)
 
 
@@ -646,14 +438,16 @@ def minimum_budget(
     rules: Rules | None = None,
     *,
     distances: Mapping[str, pd.DataFrame] | None = None,
+    network: Network | None = None,
 ) -> dict[str, Any]:
     """The smallest yearly budget meeting the mandatory rules, solved exactly.
 
     Returns ``{"smallest_budget", "existing_sites_cost", "lead_workers_cost", "status"}``:
     existing sites' running cost plus the cheapest set of workers giving every
-    grid one lead worker within travel limits (when the rule is on).
+    grid one lead worker within travel limits (when the rule is on). ``distances``
+    and ``network`` as in :func:`allocate`.
     """
-    problem = _Problem(grids, sites, workers, volunteers, rules, distances)
+    problem = _Problem(grids, sites, workers, volunteers, rules, distances, network)
     return dict(problem.minimum_budget())
 
 

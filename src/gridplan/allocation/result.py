@@ -7,6 +7,7 @@ The attribute names are a contract with the map and report code
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridplan.allocation._solver import Model, write_model
 from gridplan.allocation.rules import Rules
 
 __all__ = ["SCHEMA_VERSION", "Allocation"]
@@ -164,6 +166,16 @@ class Allocation:
     grids
         The grid polygons with the coverage columns.
 
+    warnings
+        Plain-language problems the planner must see (list of str): demand columns
+        the need rules read but the grids lack, sites, workers or volunteers that
+        reach no grid (a layer in another CRS). Also in :meth:`summary`, the report
+        and ``to_dict()``.
+    distance
+        How distances were measured: ``"straight"`` (straight line from each grid's
+        representative point), ``"walking"`` (over a street network, ``network=``) or
+        ``"matrix"`` (the caller's ``distances=``).
+
     A layer left out of :func:`allocate` gives ``None`` for its table.
     """
 
@@ -187,6 +199,8 @@ class Allocation:
         grids: gpd.GeoDataFrame,
         rules: Rules | None = None,
         build_seconds: float = 0.0,
+        warnings: list[str] | None = None,
+        distance: str = "straight",
     ) -> None:
         self.status = status
         self.objective = objective
@@ -205,6 +219,31 @@ class Allocation:
         self.grids = grids
         self.rules = rules if rules is not None else Rules()
         self.build_seconds = build_seconds
+        self.warnings = list(warnings or [])
+        self.distance = distance
+        self._model: Model | None = None  # the model solved; set by allocate, not saved
+
+    def write_model(self, path: str | os.PathLike[str]) -> None:
+        """Write the mixed-integer programme that was solved, for audit or another solver.
+
+        ``.mps`` or ``.lp`` by the file's extension, written by HiGHS's own writer
+        (minimisation; columns ``c0...``, rows ``r0...``), budget row as solved.
+
+        >>> from gridplan.allocation.model import _doctest_layers, allocate
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "allocation.mps"
+        >>> allocate(*_doctest_layers(), budget=2100).write_model(path)
+        >>> path.read_text().startswith("NAME")
+        True
+        """
+        if self._model is None:
+            from gridplan.errors import ConfigError
+
+            raise ConfigError(
+                "this Allocation carries no model (it was read with from_dict); run "
+                "gridplan.allocate again to write the model"
+            )
+        write_model(self._model, path)
 
     # ------------------------------------------------------------------ figures
     def figures(self) -> dict[str, Any]:
@@ -253,6 +292,7 @@ class Allocation:
             f"  volunteer hours/month {f['hours_delivered']:,.1f} of {f['need_hours']:,.1f} "
             f"needed ({f['hours_met_share']:.1%}); {f['volunteers_selected']} volunteers",
         ]
+        lines += [f"  WARNING: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -285,6 +325,8 @@ class Allocation:
             "budget": _enc(self.budget),
             "cost": {k: _enc(v) for k, v in self.cost.items()},
             "rules": self.rules.to_dict(),
+            "warnings": list(self.warnings),
+            "distance": self.distance,
             **{name: _table_to_dict(getattr(self, name)) for name in _TABLES},
         }
 
@@ -316,6 +358,8 @@ class Allocation:
             budget=num("budget"),
             cost={k: _dec_float(v) for k, v in d["cost"].items()},
             rules=Rules.from_dict(d["rules"]),
+            warnings=list(d.get("warnings", [])),
+            distance=str(d.get("distance", "straight")),
             **tables,  # type: ignore[arg-type]
         )
 
@@ -332,6 +376,8 @@ class Allocation:
             "budget",
             "cost",
             "rules",
+            "warnings",
+            "distance",
         )
         if any(getattr(self, k) != getattr(other, k) for k in scalars):
             return False
@@ -358,6 +404,17 @@ class Allocation:
         from gridplan.plots import plot_allocation
 
         return plot_allocation(self, ax, **kwargs)
+
+    def life_circles(self, network: Any = None, units: Any = None, **kwargs: Any) -> Any:
+        """Walking life-circle coverage of the open sites: a :class:`gridplan.coverage.LifeCircles`.
+
+        ``network`` (a :class:`gridplan.network.Network`; None = straight lines),
+        ``units`` (the GridPlan for residents, 60+ and elderly alone per unit) and
+        keywords as in :func:`gridplan.coverage.life_circles`.
+        """
+        from gridplan.coverage import life_circles
+
+        return life_circles(self, network, units, **kwargs)
 
     def report(
         self, kind: Literal["grids", "sites", "workers", "volunteers", "summary"] = "grids"

@@ -162,6 +162,41 @@ class Rules:
             out[skill] = rule.hours_per_month(np.asarray(col, dtype=float) * np.ones(len(grids)))
         return pd.DataFrame(out, index=grids.index, dtype=float)
 
+    def missing_columns(self, grids: pd.DataFrame) -> list[str]:
+        """Warnings for demand columns the rules read but ``grids`` lacks.
+
+        A missing column counts as zero, which would report its need as fully met;
+        so a default rule's missing column is a warning (returned, for the result and
+        the report), and a column of a rule you changed or added is an error.
+
+        >>> import pandas as pd
+        >>> print(Rules().missing_columns(pd.DataFrame({"households": [10]}))[0][:50])
+        grids lack the demand column(s) 'age60plus', 'chil
+        """
+        custom = sorted(
+            {r.column for k, r in self.needs.items() if DEFAULT_NEEDS.get(k) != r}
+            - set(grids.columns)
+        )
+        if custom:
+            from gridplan.errors import ColumnError
+
+            raise ColumnError(
+                f"grids lack the column(s) {', '.join(map(repr, custom))} that your need "
+                f"rules read; have {list(grids.columns)}. Add them to the grids (build the "
+                "Territory with demand=[...] so divide sums them per grid) or change the rules."
+            )
+        used = {r.column: k for k, r in self.needs.items()}
+        missing = sorted((set(used) | set(self.vulnerable_weights)) - set(grids.columns))
+        if not missing:
+            return []
+        skills = sorted(used[c] for c in missing if c in used)
+        return [
+            f"grids lack the demand column(s) {', '.join(map(repr, missing))}: they count as "
+            f"zero, so the need of {', '.join(map(repr, skills)) or 'no skill'} is reported "
+            "as met and the need value ignores them. Build the Territory with "
+            f"demand={missing!r} (CLI: --demand {','.join(missing)}) so grids carry them."
+        ]
+
     def need_value(self, grids: pd.DataFrame) -> np.ndarray:
         """Each grid's need value: households plus weighted vulnerable residents."""
         v = np.asarray(grids["households"], dtype=float).copy()

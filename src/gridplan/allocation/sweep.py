@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from gridplan.allocation._solver import check_solver_args
-from gridplan.allocation.model import NoSolutionError, _check_budget, _Problem
+from gridplan.allocation._solver import Solver, check_solver_args
+from gridplan.allocation.model import Constraint, NoSolutionError, _check_budget, _Problem
 from gridplan.allocation.rules import Rules
 from gridplan.errors import ConfigError, InfeasibleError
+from gridplan.network import Network
 
 __all__ = ["budget_sweep"]
 
@@ -23,11 +24,13 @@ def budget_sweep(
     volunteers: gpd.GeoDataFrame | None = None,
     budgets: Iterable[float] = (),
     rules: Rules | None = None,
-    solver: str = "highs",
+    solver: Solver = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
     *,
     distances: Mapping[str, pd.DataFrame] | None = None,
+    network: Network | None = None,
+    constraints: Sequence[Constraint] = (),
 ) -> pd.DataFrame:
     """Solve :func:`~gridplan.allocation.allocate` for each budget; one row per budget.
 
@@ -42,7 +45,8 @@ def budget_sweep(
     smaller solved budget) and, for infeasible budgets, ``smallest_budget``.
     ``objective`` never decreases with the budget (up to ``mip_gap``). Other
     solver failures (a crashed solver, a plan that fails our check) raise
-    :class:`~gridplan.errors.SolverError`.
+    :class:`~gridplan.errors.SolverError`. ``distances`` and ``network`` (walking
+    distances) as in :func:`~gridplan.allocation.allocate`.
 
     >>> from gridplan.allocation.model import _doctest_layers
     >>> grids, sites, workers = _doctest_layers()
@@ -58,7 +62,8 @@ def budget_sweep(
         raise ConfigError("budget_sweep needs a non-empty list of budgets")
     for b in budgets:
         _check_budget(b)
-    problem = _Problem(grids, sites, workers, volunteers, rules, distances)
+    problem = _Problem(grids, sites, workers, volunteers, rules, distances, network, constraints)
+    problem.warn()
     rows = []
     for b in budgets:
         try:

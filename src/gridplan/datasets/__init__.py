@@ -21,6 +21,7 @@ import geopandas as gpd
 import pyproj
 
 from gridplan.datasets._county_town import CRS, LAYERS, SKILLS, make_county_town
+from gridplan.datasets._existing import make_existing
 from gridplan.datasets._geojson import to_geojson
 
 __all__ = [
@@ -28,9 +29,12 @@ __all__ = [
     "LAYERS",
     "SAMPLE_SEED",
     "SKILLS",
+    "ExistingSample",
     "SampleData",
+    "load_existing",
     "load_sample",
     "make_county_town",
+    "make_existing",
     "to_geojson",
 ]
 
@@ -75,4 +79,35 @@ def load_sample(seed: int = SAMPLE_SEED) -> SampleData:
     return SampleData(
         **{name: layers[name].copy(deep=True) for name in LAYERS},
         crs=pyproj.CRS.from_user_input(CRS),
+    )
+
+
+@dataclass(frozen=True)
+class ExistingSample:
+    """Hand-drawn grids over the sample district and the district five years later.
+
+    ``grids``: the existing grid map (``code``, ``worker``; uneven, with a
+    gap and an overlap); ``units_5y``: the units after five years (a new
+    estate, demolitions, households drifting in some communities; two
+    communities unchanged). See :mod:`gridplan.datasets._existing`.
+
+    >>> e = load_existing()  # doctest: +SKIP
+    >>> len(e.grids), len(e.units_5y), len(load_sample().units)  # doctest: +SKIP
+    (81, 2227, 2234)
+    """
+
+    grids: gpd.GeoDataFrame
+    units_5y: gpd.GeoDataFrame
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_existing(seed: int) -> dict[str, gpd.GeoDataFrame]:
+    return make_existing(_cached(seed), seed)
+
+
+def load_existing(seed: int = SAMPLE_SEED) -> ExistingSample:
+    """The existing grids and the five-years-later units of the sample district (fresh copies)."""
+    layers = _cached_existing(int(seed))
+    return ExistingSample(
+        grids=layers["existing_grids"].copy(deep=True), units_5y=layers["units_5y"].copy()
     )

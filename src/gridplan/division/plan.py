@@ -21,10 +21,8 @@ import html
 import json
 import math
 import os
-from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -487,50 +485,51 @@ class GridPlan:
         write_text(path, text)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str], territory: Any) -> GridPlan:
-        """Rebuild a plan saved with :meth:`to_file` (either kind) for ``territory``."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            meta = data["gridplan"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{str(path)!r} is not a gridplan plan file: {exc}") from exc
-        if not isinstance(meta, dict):
-            raise InputError(f"{str(path)!r}: its 'gridplan' member is not an object.")
-        if meta.get("schema_version") != SCHEMA_VERSION:
+    def from_file(
+        cls,
+        path: str | os.PathLike[str],
+        territory: Any,
+        params: dict[str, Any] | None = None,
+    ) -> GridPlan:
+        """Rebuild a plan saved with :meth:`to_file` (either kind) for ``territory``.
+
+        A units file's features are the assignment, so grids changed by hand in a GIS
+        are read (and reported as a :class:`~gridplan.errors.GridplanWarning`); a grids
+        file whose outlines or codes were edited is an error. ``params`` is needed
+        only when the file lost its ``"gridplan"`` member (see
+        :mod:`gridplan.division.plan_file`).
+        """
+        from gridplan.division.plan_file import check_grid_features, read_plan_file
+
+        file = read_plan_file(path)
+        if file.meta is not None and file.meta.get("schema_version") != SCHEMA_VERSION:
             raise InputError(
-                f"{str(path)!r} has schema_version {meta.get('schema_version')!r}; this "
+                f"{file.where} has schema_version {file.meta.get('schema_version')!r}; this "
                 f"gridplan reads version {SCHEMA_VERSION}."
             )
-        where = f"{str(path)!r}"
-        missing = [k for k in ("params", "assignment") if not isinstance(meta.get(k), dict)]
+        plan_params = file.params(params)
+        missing = [f"params[{k!r}]" for k in _REQUIRED_PARAMS if k not in plan_params]
         if missing:
             raise InputError(
-                f"{where} has no {' or '.join(map(repr, missing))} in its 'gridplan' member; "
-                "it was not written by GridPlan.to_file (or was edited): write it again."
+                f"{file.where} lacks {', '.join(missing)} in its 'gridplan' member; write the "
+                "plan again with GridPlan.to_file."
             )
-        saved = meta["assignment"]
-        missing = [k for k in ("ids", "grids") if not isinstance(saved.get(k), list)]
-        missing += [f"params[{k!r}]" for k in _REQUIRED_PARAMS if k not in meta["params"]]
-        if missing:
-            raise InputError(
-                f"{where} lacks {', '.join(repr(k) if '[' not in k else k for k in missing)} "
-                "in its 'gridplan' member; write the plan again with GridPlan.to_file."
-            )
-        ids: list[Hashable] = saved["ids"]
-        if len(saved["grids"]) != len(ids):
-            raise InputError(
-                f"{where} has {len(ids)} unit ids but {len(saved['grids'])} grid codes in "
-                "'gridplan.assignment'; write the plan again with GridPlan.to_file."
-            )
-        assignment = pd.Series(saved["grids"], index=ids, dtype=object)
+        assignment = file.assignment()
         units_index = territory.units.index
+        ids = assignment.index
         if len(ids) != len(units_index) or not pd.Index(ids).isin(units_index).all():
+            absent = units_index.difference(pd.Index(ids))
             raise InputError(
-                f"{str(path)!r} assigns units that are not those of this territory "
-                f"({len(ids)} saved vs {len(units_index)} units)."
+                f"{file.where} assigns units that are not those of this territory "
+                f"({len(ids)} in the file vs {len(units_index)} units"
+                + (f"; no grid for {format_rows(absent)})." if len(absent) else ")."),
+                rows=list(absent),
             )
         try:
-            return cls(territory, assignment, meta["params"])
+            plan = cls(territory, assignment, plan_params)
         except InputError as exc:
-            raise type(exc)(f"{where}: {exc}", rows=exc.rows) from exc
+            raise type(exc)(f"{file.where}: {exc}", rows=exc.rows) from exc
+        if not file.is_units:
+            outlines = plan.grids.geometry.to_crs("EPSG:4326")
+            check_grid_features(file, shapely.set_precision(outlines, 1e-7))
+        return plan

@@ -77,6 +77,7 @@ def explore_allocation(
     radii: bool = True,
     links: bool = True,
     show_unselected: bool = True,
+    catchments: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw an allocation: coverage per grid, service points, radii, people and links.
 
@@ -86,7 +87,8 @@ def explore_allocation(
     circles; each open point's service radius is drawn. Grid workers (orange)
     and volunteers (purple) are shown at home with a line to every grid they
     serve. Tooltips name everything; all text is HTML-escaped. ``tiles`` as in
-    :func:`~gridplan.maps.explore_grids`.
+    :func:`~gridplan.maps.explore_grids`. ``catchments`` (from
+    :func:`gridplan.coverage.catchments`) adds each open site's walking catchment.
 
     >>> from types import SimpleNamespace
     >>> import geopandas as gpd, pandas as pd
@@ -155,6 +157,10 @@ def explore_allocation(
             "4 4",
             _volunteer_link_rows,
         )
+    if catchments is not None:  # walking catchments (gridplan.coverage.catchments); off by default
+        from gridplan.maps.catchments import add_catchments
+
+        add_catchments(m, catchments, gcj)
     if sites is not None:
         _add_sites(m, require_frame(sites, "allocation.sites"), gcj, radii, show_unselected)
     if workers is not None:

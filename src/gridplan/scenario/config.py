@@ -42,6 +42,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "parent": ((str,), None),
         "demand": ((list,), []),
         "crs": ((str, int), None),
+        "metric_crs": ((str, int), None),
         "contiguity": ((str,), "rook"),
         "snap": (_NUM, 0.0),
         "islands": ((str,), "raise"),
@@ -67,6 +68,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "solver": ((str,), "highs"),
         "time_limit": (_NUM, None),
         "mip_gap": (_NUM, None),
+        "roads": ((str,), None),  # street lines or an OSM .pbf: walking distances
     },
     "output": {
         "map": ((bool,), True),
@@ -76,6 +78,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
 _TOP_LEVEL = {"schema_version", "name", *SCHEMA}
 _PATH_KEYS = {("units", "path"), ("allocate", "sites"), ("allocate", "workers"),
               ("allocate", "volunteers")}  # fmt: skip
+_PATH_KEYS.add(("allocate", "roads"))
 
 
 def _unknown(key: str, allowed: set[str], where: str, source: str) -> ConfigError:

@@ -21,6 +21,18 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
+
+
+def _md_text(text: str) -> str:
+    """Plain text safe in Markdown: no markup, no HTML (``*``, ``<``, ``|``... escaped).
+
+    >>> _md_text("<b>S1|*x*</b>")
+    '\\\\<b\\\\>S1\\\\|\\\\*x\\\\*\\\\</b\\\\>'
+    """
+    return str(text).translate(_MD_SPECIAL).replace("\n", " ")
+
+
 def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
     """Render a DataFrame as a GitHub-flavoured Markdown table (no extra dependency).
 
@@ -62,6 +74,9 @@ def markdown_report(territory: Any, plan: Any, allocation: Any) -> str:
         parts.append("### Grids\n\n" + markdown_table(plan.report()))
     if allocation is not None:
         parts.append("## Allocation\n\n```\n" + allocation.summary(timing=False) + "\n```")
+        if allocation.warnings:
+            items = "\n".join(f"- {_md_text(w)}" for w in allocation.warnings)
+            parts.append("### Warnings: read before using these figures\n\n" + items)
         cost = pd.DataFrame({"yuan per year": pd.Series(allocation.cost)}).rename_axis("item")
         parts.append("### Cost\n\n" + markdown_table(cost))
         parts.append("### Coverage by grid\n\n" + markdown_table(allocation.report()))

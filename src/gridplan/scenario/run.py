@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 
 from gridplan.errors import InputError
 from gridplan.io.atomic import staged_dir
 from gridplan.io.files import read_layer
+from gridplan.io.tables import write_csv
 from gridplan.territory import Territory
 
 __all__ = ["OUTPUT_FILES", "RunResult", "run_allocation", "run_scenario", "write_outputs"]
@@ -42,6 +42,22 @@ OUTPUT_FILES = frozenset(
     }
 )
 
+#: metrics.json: its own version (docs/schema.md) and the unit of every measured figure;
+#: deviations, tolerance and Polsby-Popper are fractions (0.05 = 5 %), never percents.
+METRICS_SCHEMA_VERSION = 1
+METRIC_UNITS = {
+    "boundary_length": "m",
+    "area": "m2",
+    "max_abs_deviation": "fraction",
+    "max_abs_deviation_from_mean": "fraction",
+    "tolerance": "fraction",
+    "mean_polsby_popper": "ratio 0-1",
+    "min_polsby_popper": "ratio 0-1",
+}
+
+# Written only when a roads file is given (walking distances); the demo writes none of them.
+WALKING_FILES = frozenset({"life_circles.csv"})
+
 Progress = Callable[[str], None]
 
 
@@ -53,6 +69,7 @@ class RunResult:
     plan: Any = None
     allocation: Any = None
     files: list[Path] = field(default_factory=list)
+    life_circles: Any = None  # gridplan.coverage.LifeCircles when a roads file was given
 
 
 def _json(data: Any) -> str:
@@ -88,6 +105,7 @@ def run_scenario(
         parent=u["parent"],
         demand=u["demand"],
         crs=u["crs"],
+        metric_crs=u["metric_crs"],
         contiguity=u["contiguity"],
         snap=u["snap"],
         islands=u["islands"],
@@ -112,24 +130,46 @@ def run_scenario(
     result.plan = plan
     if cfg["has_allocate"]:
         a = cfg["allocate"]
-        inputs = {}
+        inputs: dict[str, gpd.GeoDataFrame | None] = {}
         for key in ("sites", "workers", "volunteers"):
             layer = layers.get(key)
             if layer is None and a[key] is not None:
                 layer = read_layer(a[key], key)
             inputs[key] = layer
+        network = _network(a["roads"], plan.grids.crs, step)
         step("allocating sites, workers and volunteers")
         result.allocation = allocate(
             plan.grids,
-            **inputs,
+            sites=inputs["sites"],
+            workers=inputs["workers"],
+            volunteers=inputs["volunteers"],
             budget=a["budget"],
             solver=a["solver"],
             time_limit=a["time_limit"],
             mip_gap=a["mip_gap"],
+            network=network,
         )
+        result.life_circles = _life_circles(result.allocation, network, plan)
     step("writing outputs")
     result.files = write_outputs(result, out_dir, cfg)
     return result
+
+
+def _network(roads: str | None, crs: Any, step: Progress) -> Any:
+    """The walking network of a roads file (None without one), in the grids' CRS."""
+    if roads is None:
+        return None
+    from gridplan.network import walking_network
+
+    step("building the walking network")
+    return walking_network(roads, metric_crs=crs)
+
+
+def _life_circles(allocation: Any, network: Any, units: Any) -> Any:
+    """Walking life circles of the open sites (None without a network or sites)."""
+    if network is None or allocation.sites is None:
+        return None
+    return allocation.life_circles(network, units)
 
 
 def run_allocation(
@@ -139,13 +179,15 @@ def run_allocation(
     sites: str | gpd.GeoDataFrame | None = None,
     workers: str | gpd.GeoDataFrame | None = None,
     volunteers: str | gpd.GeoDataFrame | None = None,
+    roads: str | None = None,
     map: bool = True,
     progress: Progress | None = None,
     **settings: Any,
 ) -> RunResult:
     """Allocate on an existing grids layer (a file or GeoDataFrame) and write the outputs.
 
-    ``settings`` are :func:`gridplan.allocate` keywords (budget, solver, ...).
+    ``settings`` are :func:`gridplan.allocate` keywords (budget, solver, ...);
+    ``roads`` (street lines or an OSM ``.pbf``) makes distances walking distances.
     """
     from gridplan.allocation import allocate
 
@@ -160,15 +202,18 @@ def run_allocation(
         raise InputError("allocation needs a grids layer (grids.geojson from `gridplan divide`).")
     if "grid" in grids_gdf.columns:
         grids_gdf = grids_gdf.set_index("grid")
+    network = _network(roads, None, step)
     step("allocating sites, workers and volunteers")
     allocation = allocate(
         grids_gdf,
         sites=layer(sites, "sites"),
         workers=layer(workers, "workers"),
         volunteers=layer(volunteers, "volunteers"),
+        network=network,
         **settings,
     )
     result = RunResult(territory=None, allocation=allocation)
+    result.life_circles = _life_circles(allocation, network, None)
     step("writing outputs")
     result.files = write_outputs(result, out_dir, {"output": {"map": map, "tiles": None}})
     return result
@@ -181,12 +226,13 @@ def write_outputs(
     from gridplan.scenario.report import TIMING_KEYS, markdown_report
 
     plan, allocation = result.plan, result.allocation
-    with staged_dir(out_dir, replaces=OUTPUT_FILES) as stage:
+    with staged_dir(out_dir, replaces=OUTPUT_FILES | WALKING_FILES) as stage:
         timings: dict[str, float] = {}
         if plan is not None:
             plan.to_file(stage / "plan.geojson", what="units")
             plan.to_file(stage / "grids.geojson", what="grids")
             metrics = {k: v for k, v in plan.metrics.items() if k not in TIMING_KEYS}
+            metrics.update(schema_version=METRICS_SCHEMA_VERSION, units=METRIC_UNITS)
             (stage / "metrics.json").write_text(_json(metrics), encoding="utf-8")
             timings["divide_seconds"] = plan.metrics["seconds"]
         if allocation is not None:
@@ -196,11 +242,10 @@ def write_outputs(
             (stage / "allocation.json").write_text(_json(data), encoding="utf-8")
             for name in ("coverage", "worker_assignment", "volunteer_assignment", "sites"):
                 table = getattr(allocation, name)
-                if table is None:  # that layer was not given
-                    continue
-                if isinstance(table, gpd.GeoDataFrame):
-                    table = pd.DataFrame(table.drop(columns=table.geometry.name))
-                table.to_csv(stage / f"{name}.csv", lineterminator="\n")
+                if table is not None:  # None: that layer was not given
+                    write_csv(table, stage / f"{name}.csv")
+            if result.life_circles is not None:
+                write_csv(result.life_circles.table(), stage / "life_circles.csv")
         if cfg["output"]["map"]:
             from gridplan.maps import save_html
 
