@@ -1,4 +1,4 @@
-"""How far ``divide`` is from the proven minimum on small territories (30-80 units).
+"""How far ``divide`` is from the proven minimum on small territories (30-50 units).
 
 For each instance (connected subsets of the Providence blocks, skipped when
 ``../shared`` is absent, and generated Voronoi blocks) and grid count, at the
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from collections import deque
@@ -29,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from divide_methods import machine
 from divide_synth import voronoi_blocks
 from gridplan import Territory
 from gridplan.division import divide
@@ -57,13 +57,13 @@ def providence_subset(n: int, start: int) -> Territory | None:
 
 
 def instances() -> Iterator[tuple[str, Territory, str, int]]:
-    for n, start, k in ((30, 100, 3), (50, 1500, 4), (80, 2500, 5)):
+    for n, start, k in ((30, 100, 3), (40, 800, 4), (50, 1500, 4)):
         t = providence_subset(n, start)
         if t is None:
             print(f"skip Providence: {PROV} is absent")
             break
         yield f"Providence {n} blocks (from block {start})", t, "population", k
-    for n, k in ((30, 3), (50, 5), (80, 6)):
+    for n, k in ((30, 3), (40, 4), (50, 5)):
         t = Territory(
             voronoi_blocks(n, seed=n), population="population", households="households", id="block"
         )
@@ -132,10 +132,7 @@ def main() -> int:
     ap.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    env = (
-        f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
-        f"load average at start {os.getloadavg()[0]:.2f}"
-    )
+    env = machine()
     print(env)
     print(HEADER)
     lines = [HEADER]

@@ -81,7 +81,11 @@ def test_divide_says_proven_impossible_with_a_proof():
     assert d["rule"] == "exact" and d["proven"] is True and d["status"] == "proven impossible"
     assert d["achieved_tolerance"] == pytest.approx(0.5)  # the best plan: 1 | 2 + 1
     plan = divide(t, n_grids=2, balance="population", tolerance=0.0, strict=False)
-    assert plan.metrics["n_outside_tolerance"] > 0  # strict=False still returns the best plan
+    assert plan.metrics["n_outside_tolerance"] > 0  # strict=False: the best plan, no proof
+    with pytest.raises(InfeasibleError, match="proven impossible"):
+        divide(t, n_grids=2, balance="population", tolerance=0.0, strict=True, exact=True)
+    with pytest.raises(InfeasibleError, match="not proven impossible"):
+        divide(t, n_grids=2, balance="population", tolerance=0.0, exact=False)
 
 
 def test_the_exact_model_replaces_an_invalid_search_result():

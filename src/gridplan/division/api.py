@@ -125,7 +125,8 @@ def exact_rescue(
     """The search's plan, or the exact model's when the search found no valid plan.
 
     On a small territory (up to :data:`~gridplan.division.exact.EXACT_MAX_UNITS`
-    units, no locked units) whose search ended invalid, the exact model
+    units, no locked units) whose search ended invalid, and with
+    ``spec.exact`` (by default: with ``spec.strict``), the exact model
     decides: a plan (returned instead), or a proof that none exists
     (:class:`InfeasibleError` "proven impossible" with ``strict``, naming the
     best plan found). ``labels``: the search's grid labels, the model's
@@ -136,7 +137,8 @@ def exact_rescue(
     if m["contiguous"] and m["n_outside_tolerance"] == 0:
         return plan, ""
     n = len(labels)
-    if n > EXACT_MAX_UNITS or p.fixed:
+    wanted = spec.strict if spec.exact is None else spec.exact
+    if not wanted or n > EXACT_MAX_UNITS or p.fixed:
         return plan, ""
     limit = EXACT_SECONDS if spec.time_limit is None else max(1.0, float(spec.time_limit))
     ex = solve_exact(
@@ -241,6 +243,7 @@ def divide(
     time_limit: float | None = None,
     strict: bool = _D.strict,
     criteria: Sequence[Criterion] = (),
+    exact: bool | None = None,
 ) -> GridPlan:
     """Divide a territory into contiguous, compact grids balanced within ``tolerance``.
 
@@ -283,6 +286,11 @@ def divide(
         seconds, 50,000 about half a minute), so a seed gives the same plan
         everywhere. With a limit, the search stops at it and the plan may
         depend on the machine's speed.
+    exact
+        When the search finds no valid plan on a small territory (up to 80
+        units, no locked units), let an exact model decide: a plan, or a
+        proof that none exists ("proven impossible"). ``None`` (default):
+        only with ``strict``; it may take up to 30 s (or ``time_limit``).
     criteria
         Extra soft criteria of the search (see :mod:`gridplan.division.criteria`),
         e.g. ``[BalanceCriterion("elderly_alone", tolerance=0.2)]``: single-unit
@@ -332,6 +340,7 @@ def divide(
         seed=seed,
         time_limit=time_limit,
         strict=strict,
+        exact=exact,
         criteria=criteria,
     )
     prepared = prepare(territory, spec, locked)

@@ -95,6 +95,7 @@ class DivideSpec:
     seed: int = 0
     time_limit: float | None = None
     strict: bool = True
+    exact: bool | None = None  # None: the exact fallback runs only with strict
     criteria: Sequence[Criterion] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -107,6 +108,8 @@ class DivideSpec:
             raise ConfigError(
                 f"balance={self.balance!r}: give 'households', 'population' or a column."
             )
+        if self.exact not in (None, True, False):
+            raise ConfigError(f"exact={self.exact!r}: give True, False or None (automatic).")
         self._check_criteria()
 
     def _check_criteria(self) -> None:
