@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from divide_methods import METHODS, Case, timed
+from divide_methods import METHODS, Case, machine, timed
 from divide_synth import voronoi_blocks
 from gridplan import Territory
 from gridplan.division import divide
@@ -132,10 +131,7 @@ def main() -> int:
     args = ap.parse_args()
 
     t_start = time.perf_counter()
-    env = (
-        f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
-        f"load average at start {os.getloadavg()[0]:.2f}"
-    )
+    env = machine()
     print(env)
     out = []
     for case, extra in cases(args.quick):

@@ -8,6 +8,8 @@ scored by the same code (:mod:`gridplan.division.metrics`).
 from __future__ import annotations
 
 import contextlib
+import os
+import platform
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -168,6 +170,14 @@ METHODS: dict[str, Callable[[Case, int], np.ndarray]] = {
     "spopt RegionKMeans": run_spopt_kmeans,
     "spopt MaxP": run_spopt_maxp,
 }
+
+
+def machine() -> str:
+    """Python, machine, cores and load at the start of a benchmark run."""
+    return (
+        f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"load average at start {os.getloadavg()[0]:.2f}"
+    )
 
 
 def timed(fn: Callable[[Case, int], np.ndarray], case: Case, seed: int, cap: float):

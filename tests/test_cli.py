@@ -454,3 +454,14 @@ def test_csv_tables_open_in_excel_and_run_no_formulas(tmp_path):
     assert sorted(table["name"]) == sorted(["'=HYPERLINK(\"http://x\")", "'+1", "'-2",
                                             "'@SUM(A1)", "西街", "ok"])  # fmt: skip
     assert (table["annual_cost"] >= 0).all()  # numbers are numbers, never prefixed
+
+
+def test_solver_stopped_by_its_time_limit_exits_4(tmp_path):
+    files = scenario_files(tmp_path)
+    args = ["allocate", str(files["grids"]), "--no-map", "--time-limit", "0.000001"]
+    for name in ("sites", "workers", "volunteers"):
+        args += [f"--{name}", str(files[name])]
+    res = gridplan(*args, "--out", str(tmp_path / "o"))
+    assert res.returncode == 4, res.stderr
+    assert res.stderr.startswith("gridplan: solver:") and "time_limit" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "o").exists()

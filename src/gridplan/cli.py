@@ -1,7 +1,8 @@
 """The ``gridplan`` command line: batch runs for planners and other services.
 
 Exit codes: 0 success, 2 bad input (one line naming the file, column or key),
-3 infeasible (with the explanation), 130 interrupted (Ctrl-C). User errors never
+3 infeasible (with the explanation), 4 solver failure or time-limit stop without a plan,
+130 interrupted (Ctrl-C). User errors never
 print a traceback; warnings about the result go to stderr even with ``--quiet``.
 
     gridplan demo --out out
@@ -29,11 +30,18 @@ from pathlib import Path
 from typing import Any
 
 from gridplan import __version__
-from gridplan.errors import ConfigError, GridplanError, GridplanWarning, InfeasibleError
+from gridplan.errors import (
+    ConfigError,
+    GridplanError,
+    GridplanWarning,
+    InfeasibleError,
+    SolverError,
+)
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_SOLVER = 4  # the solver failed or stopped (time limit) without a plan
 
 
 class _Progress:
@@ -395,7 +403,8 @@ def _stdout_closed() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gridplan`` command; returns the exit code.
 
-    Exit codes: 0 success, 2 bad input, 3 infeasible, 130 interrupted (Ctrl-C).
+    Exit codes: 0 success, 2 bad input, 3 infeasible, 4 solver failure or time-limit
+    stop, 130 interrupted (Ctrl-C).
     """
     args = _parser().parse_args(argv)
     progress = _Progress(total=5, quiet=args.quiet or args.command == "batch")  # batch: own bar
@@ -416,6 +425,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress.close()
         print(f"gridplan: infeasible: {_with_options(str(exc))}", file=sys.stderr)
         return EXIT_INFEASIBLE
+    except SolverError as exc:
+        progress.close()
+        print(f"gridplan: solver: {_with_options(str(exc))}", file=sys.stderr)
+        return EXIT_SOLVER
     except GridplanError as exc:
         progress.close()
         print(f"gridplan: error: {_with_options(str(exc))}", file=sys.stderr)

@@ -30,6 +30,7 @@ __all__ = [
     "InputError",
     "IslandError",
     "NetworkError",
+    "NoSolutionError",
     "SolverError",
     "format_rows",
 ]
@@ -116,3 +117,7 @@ class GridplanWarning(UserWarning):
     Raised through :func:`warnings.warn` and also kept on the result (for
     example ``Allocation.warnings``), so that reports and JSON outputs show it.
     """
+
+
+class NoSolutionError(SolverError):
+    """The solver stopped (time limit) before it found any plan; more time may help."""

@@ -74,15 +74,12 @@ from gridplan.errors import (
     ConfigError,
     GridplanWarning,
     InfeasibleError,
+    NoSolutionError,  # lives in gridplan.errors; re-exported from here
     SolverError,
 )
 from gridplan.network import Network
 
-__all__ = ["allocate", "minimum_budget"]
-
-
-class NoSolutionError(SolverError):
-    """The solver stopped (time limit) before it found any plan; more time may help."""
+__all__ = ["NoSolutionError", "allocate", "minimum_budget"]
 
 
 #: A constraint of the planner's own: a function that adds rows to the built model.

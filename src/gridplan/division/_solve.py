@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from gridplan.division._graph import Adjacency
+from gridplan.division.criteria import Criterion, SearchContext
 from gridplan.division.refine import Engine
 from gridplan.division.seed import bisect, side_components
 
-__all__ = ["Problem", "Result", "effort", "largest_remainder", "solve"]
+__all__ = ["Attempt", "Problem", "Result", "effort", "largest_remainder", "solve"]
 
 
 @dataclass
@@ -52,6 +54,8 @@ class Problem:
     time_limit: float | None = None
     attempts: int | None = None  # None: chosen by effort()
     rounds: int | None = None
+    criteria: Sequence[Criterion] = ()  # extra soft criteria, bound to ``context``
+    context: SearchContext | None = None
 
     @property
     def offsets(self) -> list[int]:
@@ -99,6 +103,55 @@ def largest_remainder(quotas: np.ndarray, total: int, minimum: np.ndarray) -> np
     return out
 
 
+def _seed_locked(
+    p: Problem, e: Engine, units: np.ndarray, locked_labels: list[int], target: float
+) -> None:
+    """Locked units into their grids, each grown breadth first towards ``target``.
+
+    Grown so that partial locked grids are not left starving when the free
+    part is split around them.
+    """
+    locked = p.locked
+    if locked is None:  # pragma: no cover - locked labels come from p.locked
+        raise ValueError("locked labels given without Problem.locked")
+    part = e.part
+    for u in units.tolist():
+        if locked[u] >= 0:
+            e.assign(u, int(locked[u]))
+    for g in locked_labels:
+        frontier = deque(sorted(e.members[g]))
+        while frontier and e.W[g] < target:
+            u = frontier.popleft()
+            for v in e.nbrs[u]:
+                if part[v] == -1 and e.W[g] < target:
+                    e.assign(v, g)
+                    frontier.append(v)
+
+
+def _grids_per_piece(
+    p: Problem, free: np.ndarray, comp: np.ndarray, k_free: int, has_locked: bool
+) -> np.ndarray:
+    """Free grids shared among the free pieces by load (each at most its unit count)."""
+    n_comp = int(comp.max()) + 1
+    cw = np.bincount(comp, weights=p.weight[free], minlength=n_comp)
+    cn = np.bincount(comp, minlength=n_comp)
+    if not k_free:
+        return np.zeros(n_comp, dtype=np.int64)
+    share = cw / cw.sum() * k_free if cw.sum() > 0 else cn / cn.sum() * k_free
+    mins = np.zeros(n_comp, dtype=np.int64)
+    if not has_locked:
+        mins[:] = 1  # without locked grids every piece needs a grid of its own
+    return np.minimum(largest_remainder(share, k_free, mins), cn)
+
+
+def _join_lightest(e: Engine, members: np.ndarray, fallback: int) -> None:
+    """A piece without a grid of its own joins the lightest adjacent grid (a locked one)."""
+    adj_grids = sorted({e.part[v] for u in members.tolist() for v in e.nbrs[u]} - {-1})
+    g = min(adj_grids, key=lambda h: (e.W[h] / max(e.T[h], 1e-12), h)) if adj_grids else fallback
+    for u in members.tolist():
+        e.assign(u, g)
+
+
 def _group_seed(
     p: Problem,
     e: Engine,
@@ -108,66 +161,25 @@ def _group_seed(
     rng: np.random.Generator,
 ) -> None:
     """Seed one group: locked grids first, then free components by bisection."""
-    part = e.part
-    target = float(p.weight[units].sum()) / len(labels)
     free_labels = [g for g in labels if g not in set(locked_labels)]
     if locked_labels:
-        locked = p.locked
-        if locked is None:  # pragma: no cover - locked labels come from p.locked
-            raise ValueError("locked labels given without Problem.locked")
-        for u in units.tolist():
-            if locked[u] >= 0:
-                e.assign(u, int(locked[u]))
-        # Grow partial locked grids towards the target, breadth first, so they
-        # are not left starving when the free part is split around them.
-        for g in locked_labels:
-            frontier = deque(sorted(e.members[g]))
-            while frontier and e.W[g] < target:
-                u = frontier.popleft()
-                for v in e.nbrs[u]:
-                    if part[v] == -1 and e.W[g] < target:
-                        e.assign(v, g)
-                        frontier.append(v)
-    free = np.array([u for u in units.tolist() if part[u] == -1], dtype=np.int64)
+        _seed_locked(p, e, units, locked_labels, float(p.weight[units].sum()) / len(labels))
+    free = np.array([u for u in units.tolist() if e.part[u] == -1], dtype=np.int64)
     if len(free) == 0:
         return
     comp = side_components(p.adj, free, np.ones(len(free), dtype=bool))
-    n_comp = int(comp.max()) + 1
-    cw = np.bincount(comp, weights=p.weight[free], minlength=n_comp)
-    cn = np.bincount(comp, minlength=n_comp)
-    k_free = len(free_labels)
-    if k_free:
-        share = cw / cw.sum() * k_free if cw.sum() > 0 else cn / cn.sum() * k_free
-        mins = np.zeros(n_comp, dtype=np.int64)
-        if not locked_labels:
-            mins[:] = 1  # without locked grids every piece needs a grid of its own
-        alloc = largest_remainder(share, k_free, mins)
-        alloc = np.minimum(alloc, cn)
-    else:
-        alloc = np.zeros(n_comp, dtype=np.int64)
+    alloc = _grids_per_piece(p, free, comp, len(free_labels), bool(locked_labels))
     nxt = 0
-    for c in range(n_comp):
+    for c in range(len(alloc)):
         members = free[comp == c]
         if alloc[c] == 0:
-            # Join the lightest adjacent grid (a locked one: free pieces touch only those).
-            adj_grids = sorted({part[v] for u in members.tolist() for v in e.nbrs[u]} - {-1})
-            g = (
-                min(adj_grids, key=lambda h: (e.W[h] / max(e.T[h], 1e-12), h))
-                if adj_grids
-                else free_labels[0]
-                if free_labels
-                else labels[0]
-            )
-            for u in members.tolist():
-                e.assign(u, g)
+            _join_lightest(e, members, free_labels[0] if free_labels else labels[0])
             continue
-        lab = free_labels[nxt]
-        kk = int(alloc[c])
         for u in members.tolist():
-            e.assign(u, lab)
-        sub = free_labels[nxt : nxt + kk]
+            e.assign(u, free_labels[nxt])
+        sub = free_labels[nxt : nxt + int(alloc[c])]
         bisect(p.adj, e, members, sub, p.weight, p.x, p.y, p.area, p.tolerance, rng)
-        nxt += kk
+        nxt += int(alloc[c])
     # Free labels not used (pieces smaller than their share): filled later.
 
 
@@ -186,20 +198,34 @@ def _fill_empty(e: Engine, labels: list[int]) -> None:
                 break
 
 
-def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None, rounds: int):
+@dataclass
+class Attempt:
+    """One seeded attempt's best partition and its scores."""
+
+    labels: np.ndarray
+    targets: np.ndarray
+    grid_group: np.ndarray
+    violation: float
+    moves: int
+    objective: float
+
+    def beats(self, other: Attempt | None) -> bool:
+        """Lower violation first, then a lower objective (with tolerances for ties)."""
+        if other is None:
+            return True
+        return (self.violation, self.objective) < (other.violation - 1e-12, other.objective) or (
+            self.violation <= other.violation + 1e-12 and self.objective < other.objective - 1e-9
+        )
+
+
+def _engine(
+    p: Problem, targets: np.ndarray, area_targets: np.ndarray, deadline: float | None
+) -> Engine:
     n = len(p.weight)
     nb, ln = p.adj.neighbour_lists()
-    k = int(sum(p.m))
-    offsets = p.offsets
-    grid_group = np.repeat(np.arange(len(p.m)), p.m)
-    gw = np.bincount(p.group, weights=p.weight, minlength=len(p.m))
-    ga = np.bincount(p.group, weights=p.area, minlength=len(p.m))
-    mm = np.maximum(np.asarray(p.m, dtype=float), 1)
-    targets = (gw / mm)[grid_group]
-    area_targets = (ga / mm)[grid_group]
     tol = p.tolerance
     locked = p.locked if p.locked is not None else np.full(n, -1)
-    e = Engine(
+    return Engine(
         nb,
         ln,
         p.weight.tolist(),
@@ -215,8 +241,12 @@ def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None, round
         deadline=deadline,
         perimeter=None if p.perimeter is None else p.perimeter.tolist(),
     )
-    e.rng = rng
-    e.xy = (p.x.tolist(), p.y.tolist())
+
+
+def _seed_all(p: Problem, e: Engine, rng: np.random.Generator) -> None:
+    """Seed every group (locked labels first in a group keep the free ones consecutive)."""
+    offsets = p.offsets
+    locked = p.locked if p.locked is not None else np.full(len(p.weight), -1)
     order = np.argsort(p.group, kind="stable")
     bounds = np.searchsorted(p.group[order], np.arange(len(p.m) + 1))
     for gi in range(len(p.m)):
@@ -225,18 +255,17 @@ def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None, round
         if not labels or len(units) == 0:
             continue
         locked_labels = sorted({int(v) for v in locked[units] if v >= 0})
-        rest = [g for g in labels if g not in locked_labels]
-        # Locked labels first in the group keeps the free ones consecutive.
-        labels = locked_labels + rest
+        labels = locked_labels + [g for g in labels if g not in locked_labels]
         _group_seed(p, e, units, labels, locked_labels, rng)
-    # Final bands (bisect overwrote targets with split targets).
-    for g in range(k):
-        e.T[g] = float(targets[g])
+
+
+def _set_bands(e: Engine, targets: np.ndarray, tol: float) -> None:
+    for g in range(len(targets)):
         e.lo[g] = float(targets[g] * (1 - tol))
         e.hi[g] = float(targets[g] * (1 + tol))
-    for gi in range(len(p.m)):
-        _fill_empty(e, list(range(offsets[gi], offsets[gi] + p.m[gi])))
-    grids = list(range(k))
+
+
+def _first_polish(e: Engine, grids: list[int], rng: np.random.Generator) -> None:
     e.restore(e.part)
     e.balance(grids)
     e.improve(grids, rng)
@@ -245,19 +274,20 @@ def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None, round
     if e.out_of_band(grids):
         e.balance(grids)
         e.improve(grids, rng, max_passes=4)
-    # Perturbation rounds: improve shapes with the band widened, pull back into the
-    # band (compact moves first), polish; keep the result when it is better and valid.
+
+
+def _perturb(
+    e: Engine, grids: list[int], targets: np.ndarray, p: Problem, rng: np.random.Generator
+) -> None:
+    """Perturbation rounds: improve shapes with the band widened, pull back into the
+    band (compact moves first), polish; keep the result when it is better and valid."""
     best_part, best_viol, best_obj = list(e.part), e.total_violation(grids), e.objective(grids)
-    for _ in range(rounds):
+    for _ in range(p.rounds or 0):
         if e._timed_out():
             break
-        for g in grids:
-            e.lo[g] = float(targets[g] * (1 - 3 * tol))
-            e.hi[g] = float(targets[g] * (1 + 3 * tol))
+        _set_bands(e, targets, 3 * p.tolerance)
         e.improve(grids, rng, max_passes=4)
-        for g in grids:
-            e.lo[g] = float(targets[g] * (1 - tol))
-            e.hi[g] = float(targets[g] * (1 + tol))
+        _set_bands(e, targets, p.tolerance)
         e.balance(grids)
         e.improve(grids, rng, max_passes=6)
         e.improve_pairs(grids, rng)
@@ -270,8 +300,52 @@ def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None, round
         else:
             e.restore(best_part)
     e.restore(best_part)
-    labels_arr = np.asarray(e.part, dtype=np.int64)
-    return labels_arr, targets, grid_group, e.total_violation(grids), e.n_moves, e.objective(grids)
+
+
+def _context(p: Problem, e: Engine, grid_group: np.ndarray) -> SearchContext:
+    base = p.context
+    return SearchContext(
+        e.nbrs,
+        e.lens,
+        {} if base is None else base.columns,
+        p.group,
+        grid_group,
+        p.area,
+        p.perimeter,
+    )
+
+
+def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None) -> Attempt:
+    """Seed, balance and refine once; ``p.rounds`` perturbation rounds."""
+    grid_group = np.repeat(np.arange(len(p.m)), p.m)
+    gw = np.bincount(p.group, weights=p.weight, minlength=len(p.m))
+    ga = np.bincount(p.group, weights=p.area, minlength=len(p.m))
+    mm = np.maximum(np.asarray(p.m, dtype=float), 1)
+    targets = (gw / mm)[grid_group]
+    e = _engine(p, targets, (ga / mm)[grid_group], deadline)
+    e.rng = rng
+    e.xy = (p.x.tolist(), p.y.tolist())
+    _seed_all(p, e, rng)
+    # Final bands (bisect overwrote targets with split targets).
+    for g in range(len(targets)):
+        e.T[g] = float(targets[g])
+    _set_bands(e, targets, p.tolerance)
+    offsets = p.offsets
+    for gi in range(len(p.m)):
+        _fill_empty(e, list(range(offsets[gi], offsets[gi] + p.m[gi])))
+    grids = list(range(len(targets)))
+    if p.criteria:  # bound once the partition is complete; restore() recounts them
+        e.extra = [c.bind(_context(p, e, grid_group)) for c in p.criteria]
+    _first_polish(e, grids, rng)
+    _perturb(e, grids, targets, p, rng)
+    return Attempt(
+        np.asarray(e.part, dtype=np.int64),
+        targets,
+        grid_group,
+        e.total_violation(grids),
+        e.n_moves,
+        e.objective(grids),
+    )
 
 
 def effort(n: int) -> tuple[int, int, int]:
@@ -308,21 +382,19 @@ def solve(p: Problem) -> Result:
         attempts = p.attempts
     if p.rounds is not None:
         rounds = p.rounds
+    run = replace(p, rounds=rounds)
     rng = np.random.default_rng(p.seed)
-    best = None
+    best: Attempt | None = None
     tries = 0
-    while tries < attempts + (extra if best is not None and best[3] > 0 else 0):
+    while tries < attempts + (extra if best is not None and best.violation > 0 else 0):
         tries += 1
-        res = _attempt(p, np.random.default_rng(rng.integers(2**63)), deadline, rounds)
-        if (
-            best is None
-            or (res[3], res[5]) < (best[3] - 1e-12, best[5])
-            or (res[3] <= best[3] + 1e-12 and res[5] < best[5] - 1e-9)
-        ):
+        res = _attempt(run, np.random.default_rng(rng.integers(2**63)), deadline)
+        if res.beats(best):
             best = res
         if deadline is not None and time.perf_counter() > deadline:
             break
     if best is None:
         raise ValueError(f"attempts={attempts}: solve needs at least one attempt")
-    labels, targets, grid_group, viol, moves, _ = best
-    return Result(labels, targets, grid_group, float(viol), tries, moves)
+    return Result(
+        best.labels, best.targets, best.grid_group, float(best.violation), tries, best.moves
+    )

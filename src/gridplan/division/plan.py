@@ -64,6 +64,32 @@ class _Arrays:
         )
 
 
+def _violations(
+    codes: np.ndarray,
+    load: np.ndarray,
+    targets: np.ndarray,
+    dev: np.ndarray,
+    tol: float,
+    adj: Adjacency,
+    labels: np.ndarray,
+) -> list[dict[str, Any]]:
+    """Grids outside tolerance, then grids in several pieces."""
+    out: list[dict[str, Any]] = []
+    for g in np.flatnonzero(np.abs(dev) > tol + 1e-9).tolist():
+        out.append(
+            {
+                "reason": "outside tolerance",
+                "grid": str(codes[g]),
+                "load": float(load[g]),
+                "target": float(targets[g]),
+                "deviation": float(dev[g]),
+            }
+        )
+    for g in np.flatnonzero(~contiguous_grids(adj, labels, len(codes))).tolist():
+        out.append({"reason": "not contiguous", "grid": str(codes[g])})
+    return out
+
+
 #: Columns of ``GridPlan.grids`` that gridplan computes (``grid`` is the index).
 GRID_COLUMNS = (
     "grid",
@@ -266,20 +292,7 @@ class GridPlan:
             balance=p["balance"],
             seed=p["seed"],
         )
-        violations: list[dict[str, Any]] = []
-        for g in np.flatnonzero(np.abs(dev) > tol + 1e-9).tolist():
-            violations.append(
-                {
-                    "reason": "outside tolerance",
-                    "grid": str(codes[g]),
-                    "load": float(st["load"][g]),
-                    "target": float(targets[g]),
-                    "deviation": float(dev[g]),
-                }
-            )
-        for g in np.flatnonzero(~contiguous_grids(arr.adj, labels, k)).tolist():
-            violations.append({"reason": "not contiguous", "grid": str(codes[g])})
-        m["violations"] = violations
+        m["violations"] = _violations(codes, st["load"], targets, dev, tol, arr.adj, labels)
         self.metrics: dict[str, Any] = m
 
     @cached_property

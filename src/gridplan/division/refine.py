@@ -31,10 +31,13 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
+from enum import Enum
 
 import numpy as np
 
-__all__ = ["Engine"]
+from gridplan.division.criteria import Bound
+
+__all__ = ["Engine", "Split"]
 
 
 def _find(root: list[int], x: int) -> int:
@@ -72,6 +75,115 @@ def _repair(in_a: list[bool], nbl: list[list[int]], w: list[float]) -> list[bool
                     for i in comp:
                         out[i] = not side
     return out
+
+
+class Split(Enum):
+    """How :meth:`Engine.recombine` scores and accepts a re-split of grids ``a`` and ``b``.
+
+    The best candidate minimises (violation, shape cost) and is applied only
+    when it beats the current split.
+    """
+
+    FIT = "fit"  #: violation of both grids
+    SHAPE = "shape"  #: both in band, and a lower shape cost than now (straight cuts only)
+    PUSH = "push"  #: violation of ``a`` alone; ``b`` absorbs the rest
+
+
+class _PairCut:
+    """Candidate re-splits of two grids: local arrays, scores and the best so far."""
+
+    def __init__(self, e: Engine, a: int, b: int, units: list[int], mode: Split) -> None:
+        self.e, self.a, self.b, self.units, self.mode = e, a, b, units, mode
+        self.n = len(units)
+        part = e.part
+        self.w = [e.w[u] for u in units]
+        self.total = sum(self.w)
+        self.idx = idx = {u: i for i, u in enumerate(units)}
+        self.ei: list[int] = []
+        self.ej: list[int] = []
+        self.el: list[float] = []
+        for i, u in enumerate(units):
+            for v, ln in zip(e.nbrs[u], e.lens[u], strict=True):
+                j = idx.get(v, -1)
+                if j > i:
+                    self.ei.append(i)
+                    self.ej.append(j)
+                    self.el.append(ln)
+        # 1: must stay in a, 2: must stay in b
+        self.pin = [(1 if part[u] == a else 2) if e.locked[u] else 0 for u in units]
+        self.pinned = any(self.pin)
+        self.per = [e.per[u] for u in units] if e.per is not None else None
+        self.ar = [e.a[u] for u in units]
+        self.per_sum, self.ar_sum = (sum(self.per) if self.per else 0.0), sum(self.ar)
+        # Extra criteria, in the units of shape(): gains are compactness * shape (* scale).
+        scale = e.shape_scale if e.per is not None else 1.0 / e.len_scale
+        self.extra_scale = 1.0 / (max(e.compactness, 1e-6) * scale)
+        self.now = cur_in = [part[u] == a for u in units]
+        cur_load = sum(x for x, f in zip(self.w, cur_in, strict=True) if f)
+        self.current = (round(self.viol(cur_load), 12), self.score(cur_in))
+        self.best: list = []
+
+    def viol(self, load_a: float) -> float:
+        va = self.e.violation(self.a, load_a)
+        if self.mode is Split.PUSH:
+            return va
+        return va + self.e.violation(self.b, self.total - load_a)
+
+    def shape(self, in_a: list[bool]) -> float:
+        ei, ej, el = self.ei, self.ej, self.el
+        per = self.per
+        if per is None:
+            return sum(el[e] for e in range(len(ei)) if in_a[ei[e]] != in_a[ej[e]])
+        pa = sum(x for x, f in zip(per, in_a, strict=True) if f)
+        pb = self.per_sum - pa
+        for e in range(len(ei)):
+            fa, fb = in_a[ei[e]], in_a[ej[e]]
+            if fa and fb:
+                pa -= 2 * el[e]
+            elif not fa and not fb:
+                pb -= 2 * el[e]
+        aa = sum(x for x, f in zip(self.ar, in_a, strict=True) if f)
+        ab = self.ar_sum - aa
+        return (pa * pa / max(aa, 1e-12) + pb * pb / max(ab, 1e-12)) / (4 * np.pi)
+
+    def score(self, in_a: list[bool]) -> float:
+        """Shape cost of the split, plus the extra criteria's cost when there are any."""
+        out = self.shape(in_a)
+        if self.e.extra:
+            a, b, units = self.a, self.b, self.units
+            extra = sum(x.pair_cost(a, b, units, in_a, self.now) for x in self.e.extra)
+            out += extra * self.extra_scale
+        return out
+
+    def _breaks_pins(self, in_a: list[bool]) -> bool:
+        return self.pinned and any(
+            (p == 1 and not in_a[i]) or (p == 2 and in_a[i]) for i, p in enumerate(self.pin)
+        )
+
+    def consider(self, in_a: list[bool], load: float | None = None) -> None:
+        if load is None:
+            load = sum(x for x, f in zip(self.w, in_a, strict=True) if f)
+        v = round(self.viol(load), 12)
+        best = self.best
+        if (self.mode is Split.SHAPE and v > 0) or (best and v > best[0][0]):
+            return
+        if all(in_a) or not any(in_a) or self._breaks_pins(in_a):
+            return
+        key = (v, self.score(in_a))
+        if not best or key < best[0]:
+            best[:] = [key, in_a]
+
+    def perfect(self) -> bool:
+        return bool(self.best) and self.best[0][0] == 0
+
+    def better(self) -> list[bool] | None:
+        """The best split when it beats the current one, else ``None``."""
+        best, current = self.best, self.current
+        if not best or best[0] >= current:
+            return None
+        if self.mode is Split.SHAPE and best[0][1] >= current[1] - 1e-9 * max(1.0, current[1]):
+            return None
+        return best[1]
 
 
 class Engine:
@@ -129,6 +241,7 @@ class Engine:
         self.xy: tuple[list[float], list[float]] | None = None  # unit centroids, optional
         self.deadline = deadline
         self.n_moves = 0
+        self.extra: list[Bound] = []  # extra soft criteria (gridplan.division.criteria)
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -142,7 +255,7 @@ class Engine:
         self.size = [0] * k
         self.members: list[set[int]] = [set() for _ in range(k)]
         self.ver = [0] * k  # bumped on every change: lets failed pair re-splits be skipped
-        self._failed: dict[tuple[int, int, str], tuple[int, int, int]] = {}
+        self._failed: dict[tuple[int, int, Split], tuple[int, int, int]] = {}
         w, a, per, nbrs, lens = self.w, self.a, self.per, self.nbrs, self.lens
         for u, g in enumerate(part):
             if 0 <= g < k:
@@ -154,6 +267,8 @@ class Engine:
                     self.P[g] += per[u] - sum(
                         ln for v, ln in zip(nbrs[u], lens[u], strict=True) if part[v] == g
                     )
+        for b in getattr(self, "extra", ()):
+            b.reset(part)
         sizes = [s for s in self.size if s > 0]
         self.shape_scale = float(np.sqrt(np.mean(sizes))) if sizes else 1.0
 
@@ -171,6 +286,8 @@ class Engine:
                 * sum((self.A[g] - at[g]) ** 2 / max(at[g], 1e-12) for g in grids)
                 / self.unit_area
             )
+        if self.extra:
+            out += sum(b.cost() for b in self.extra)
         return out
 
     def shape_cost(self, grids: Iterable[int]) -> float:
@@ -222,6 +339,9 @@ class Engine:
         self.ver[p] += 1
         self.ver[q] += 1
         self.n_moves += 1
+        if self.extra:
+            for b in self.extra:
+                b.moved(u, p, q)
 
     def violation(self, g: int, load: float) -> float:
         """Distance of ``load`` outside grid ``g``'s band, relative to its target."""
@@ -380,32 +500,7 @@ class Engine:
         """Moves between ``g`` and its neighbours that reduce the total violation."""
         part = self.part
         over = self.W[g] > self.hi[g]
-        cands: list[tuple[float, float, int, int]] = []
-        if over:
-            for u in self.boundary(g):
-                if self.locked[u] or self.w[u] <= 0:
-                    continue
-                sh = self._shared(u)
-                own = sh.get(g, 0.0)
-                for q, s in sh.items():
-                    if q != g and q in active:
-                        dv = self._delta_v(u, g, q)
-                        if dv < -1e-12:
-                            cands.append((-(s - own), dv, u, q))
-        else:
-            seen: set[int] = set()
-            for h in self.boundary(g):
-                for u in self.nbrs[h]:
-                    q = part[u]
-                    if q == g or q not in active or u in seen or self.locked[u]:
-                        continue
-                    seen.add(u)
-                    if self.w[u] <= 0:
-                        continue
-                    sh = self._shared(u)
-                    dv = self._delta_v(u, q, g)
-                    if dv < -1e-12:
-                        cands.append((-(sh.get(g, 0.0) - sh.get(q, 0.0)), dv, u, q))
+        cands = self._out_moves(g, active) if over else self._in_moves(g, active)
         cands.sort()
         moved = False
         for _, _, u, q in cands:
@@ -419,6 +514,40 @@ class Engine:
             self.move(u, dst)
             moved = True
         return moved
+
+    def _out_moves(self, g: int, active: set[int]) -> list[tuple[float, float, int, int]]:
+        """Moves of ``g``'s boundary units out of overloaded ``g`` that lower the violation."""
+        cands: list[tuple[float, float, int, int]] = []
+        for u in self.boundary(g):
+            if self.locked[u] or self.w[u] <= 0:
+                continue
+            sh = self._shared(u)
+            own = sh.get(g, 0.0)
+            for q, s in sh.items():
+                if q != g and q in active:
+                    dv = self._delta_v(u, g, q)
+                    if dv < -1e-12:
+                        cands.append((-(s - own), dv, u, q))
+        return cands
+
+    def _in_moves(self, g: int, active: set[int]) -> list[tuple[float, float, int, int]]:
+        """Moves of neighbouring units into underloaded ``g`` that lower the violation."""
+        part = self.part
+        cands: list[tuple[float, float, int, int]] = []
+        seen: set[int] = set()
+        for h in self.boundary(g):
+            for u in self.nbrs[h]:
+                q = part[u]
+                if q == g or q not in active or u in seen or self.locked[u]:
+                    continue
+                seen.add(u)
+                if self.w[u] <= 0:
+                    continue
+                sh = self._shared(u)
+                dv = self._delta_v(u, q, g)
+                if dv < -1e-12:
+                    cands.append((-(sh.get(g, 0.0) - sh.get(q, 0.0)), dv, u, q))
+        return cands
 
     def _push(self, g: int, active: set[int]) -> bool:
         """Shift load along a chain of grids from/to one of the nearest grids with room."""
@@ -458,7 +587,7 @@ class Engine:
                 continue
             # Re-split a+b so that a lands in its band and b takes the rest; unit by
             # unit transfers are the fallback (large pairs, or no tree cut fits).
-            if self.recombine(a, b, "push", log=log):
+            if self.recombine(a, b, Split.PUSH, log=log):
                 continue
             if over:  # a has too much: hand its surplus to b
                 self._transfer(a, b, self.W[a] - self.T[a], log)
@@ -472,13 +601,13 @@ class Engine:
 
     def _pair_fix(self, g: int, active: set[int]) -> bool:
         """Re-split ``g`` with a neighbour to lower their joint violation."""
-        return any(self.recombine(g, q, "fit") for q in self.grid_neighbours(g, active))
+        return any(self.recombine(g, q, Split.FIT) for q in self.grid_neighbours(g, active))
 
     def recombine(
         self,
         a: int,
         b: int,
-        mode: str = "fit",
+        mode: Split = Split.FIT,
         tries: int = 4,
         log: list[tuple[int, int]] | None = None,
     ) -> bool:
@@ -486,15 +615,10 @@ class Engine:
 
         Candidates: straight cuts across the pair at 6 angles (compact),
         each repaired to two connected sides, then - unless ``mode`` is
-        ``"shape"`` - cuts of random spanning trees of the pair, which reach
-        load splits that coarse units deny to single moves. Both sides of
-        either kind of cut are connected. Locked units keep their grid.
-
-        The best candidate minimises (violation, shape cost) where violation
-        is that of both grids (``"fit"``, ``"shape"``) or of ``a`` alone
-        (``"push"``: ``b`` absorbs the rest); it is applied only when it
-        beats the current split (in ``"shape"`` mode: both in band and a
-        lower shape cost).
+        :attr:`Split.SHAPE` - cuts of random spanning trees of the pair,
+        which reach load splits that coarse units deny to single moves. Both
+        sides of either kind of cut are connected. Locked units keep their
+        grid. See :class:`Split` for what each mode minimises and accepts.
         """
         memo = (a, b, mode)
         sig = (self.ver[a], self.ver[b])
@@ -511,70 +635,12 @@ class Engine:
             return False
         return True
 
-    def _recombine(self, a, b, units, mode, tries, log) -> bool:
-        n = len(units)
-        part = self.part
-        w = [self.w[u] for u in units]
-        total = sum(w)
-        idx = {u: i for i, u in enumerate(units)}
-        ei: list[int] = []
-        ej: list[int] = []
-        el: list[float] = []
-        for i, u in enumerate(units):
-            for v, ln in zip(self.nbrs[u], self.lens[u], strict=True):
-                j = idx.get(v, -1)
-                if j > i:
-                    ei.append(i)
-                    ej.append(j)
-                    el.append(ln)
-        pin = [(1 if part[u] == a else 2) if self.locked[u] else 0 for u in units]
-        pinned = any(pin)  # 1: must stay in a, 2: must stay in b
-        per = [self.per[u] for u in units] if self.per is not None else None
-        ar = [self.a[u] for u in units]
-        per_sum, ar_sum = (sum(per) if per else 0.0), sum(ar)
-
-        def viol(load_a: float) -> float:
-            va = self.violation(a, load_a)
-            return va if mode == "push" else va + self.violation(b, total - load_a)
-
-        def shape(in_a: list[bool]) -> float:
-            if per is None:
-                return sum(el[e] for e in range(len(ei)) if in_a[ei[e]] != in_a[ej[e]])
-            pa = sum(x for x, f in zip(per, in_a, strict=True) if f)
-            pb = per_sum - pa
-            for e in range(len(ei)):
-                fa, fb = in_a[ei[e]], in_a[ej[e]]
-                if fa and fb:
-                    pa -= 2 * el[e]
-                elif not fa and not fb:
-                    pb -= 2 * el[e]
-            aa = sum(x for x, f in zip(ar, in_a, strict=True) if f)
-            ab = ar_sum - aa
-            return (pa * pa / max(aa, 1e-12) + pb * pb / max(ab, 1e-12)) / (4 * np.pi)
-
-        cur_in = [part[u] == a for u in units]
-        cur_load = sum(x for x, f in zip(w, cur_in, strict=True) if f)
-        current = (round(viol(cur_load), 12), shape(cur_in))
-        best: list = []
-
-        def consider(in_a: list[bool], load: float | None = None) -> None:
-            if load is None:
-                load = sum(x for x, f in zip(w, in_a, strict=True) if f)
-            v = round(viol(load), 12)
-            if mode == "shape" and v > 0:
-                return
-            if best and v > best[0][0]:
-                return
-            if all(in_a) or not any(in_a):
-                return
-            if pinned and any(
-                (p == 1 and not in_a[i]) or (p == 2 and in_a[i]) for i, p in enumerate(pin)
-            ):
-                return
-            key = (v, shape(in_a))
-            if not best or key < best[0]:
-                best[:] = [key, in_a]
-
+    def _straight_cuts(self, cut: _PairCut) -> None:
+        """Offer straight cuts at 6 angles (through the load goals), repaired, to ``cut``."""
+        if self.xy is None:
+            return
+        a, b, units, idx, n = cut.a, cut.b, cut.units, cut.idx, cut.n
+        total = cut.total
         ta, tb = self.T[a], self.T[b]
         goals = sorted(
             {
@@ -584,44 +650,56 @@ class Engine:
                 total * ta / (ta + tb) if ta + tb > 0 else total / 2,
             }
         )
-        if self.xy is not None:
-            local = [[idx[v] for v in self.nbrs[u] if v in idx] for u in units]
-            xs = np.array([self.xy[0][u] for u in units])
-            ys = np.array([self.xy[1][u] for u in units])
-            warr = np.asarray(w)
-            phase = self.rng.uniform(0, np.pi)
-            for ang in phase + np.arange(6) * np.pi / 6:
-                order = np.argsort(xs * np.cos(ang) + ys * np.sin(ang), kind="stable")
-                cum = np.cumsum(warr[order])
-                cuts: set[int] = set()
-                for goal in goals:
-                    at = int(np.searchsorted(cum, goal))
-                    cuts.update(range(max(1, at), min(n, at + 2)))
-                ordl = order.tolist()
-                for c in sorted(cuts):
-                    in_a = [False] * n
-                    for i in ordl[:c]:
-                        in_a[i] = True
-                    consider(_repair(in_a, local, w))
-        if mode != "shape" and not (best and best[0][0] == 0):
+        local = [[idx[v] for v in self.nbrs[u] if v in idx] for u in units]
+        xs = np.array([self.xy[0][u] for u in units])
+        ys = np.array([self.xy[1][u] for u in units])
+        warr = np.asarray(cut.w)
+        phase = self.rng.uniform(0, np.pi)
+        for ang in phase + np.arange(6) * np.pi / 6:
+            order = np.argsort(xs * np.cos(ang) + ys * np.sin(ang), kind="stable")
+            cum = np.cumsum(warr[order])
+            cuts: set[int] = set()
+            for goal in goals:
+                at = int(np.searchsorted(cum, goal))
+                cuts.update(range(max(1, at), min(n, at + 2)))
+            ordl = order.tolist()
+            for c in sorted(cuts):
+                in_a = [False] * n
+                for i in ordl[:c]:
+                    in_a[i] = True
+                cut.consider(_repair(in_a, local, cut.w))
+
+    def _recombine(
+        self,
+        a: int,
+        b: int,
+        units: list[int],
+        mode: Split,
+        tries: int,
+        log: list[tuple[int, int]] | None,
+    ) -> bool:
+        cut = _PairCut(self, a, b, units, mode)
+        self._straight_cuts(cut)
+        if mode is not Split.SHAPE and not cut.perfect():
             for _ in range(tries):
-                self._tree_cuts(n, ei, ej, w, total, viol, consider)
-                if best and best[0][0] == 0:
+                self._tree_cuts(cut)
+                if cut.perfect():
                     break
-        if not best or best[0] >= current:
+        in_a = cut.better()
+        if in_a is None:
             return False
-        if mode == "shape" and best[0][1] >= current[1] - 1e-9 * max(1.0, current[1]):
-            return False
+        part = self.part
         for i, u in enumerate(units):
-            q = a if best[1][i] else b
+            q = a if in_a[i] else b
             if part[u] != q:
                 if log is not None:
                     log.append((u, part[u]))
                 self.move(u, q)
         return True
 
-    def _tree_cuts(self, n, ei, ej, w, total, viol, consider) -> None:
-        """Offer the best few cuts of one random spanning tree to ``consider``."""
+    def _tree_cuts(self, cut: _PairCut) -> None:
+        """Offer the best few cuts of one random spanning tree to ``cut``."""
+        n, ei, ej, w, total = cut.n, cut.ei, cut.ej, cut.w, cut.total
         order = np.argsort(self.rng.random(len(ei))).tolist()
         root = list(range(n))
         tree: list[list[int]] = [[] for _ in range(n)]
@@ -659,11 +737,11 @@ class Engine:
         for v in pre[1:]:
             s = sub[v]
             for load_a, a_is_sub in ((s, True), (total - s, False)):
-                cands.append((round(viol(load_a), 12), v, a_is_sub, load_a))
+                cands.append((round(cut.viol(load_a), 12), v, a_is_sub, load_a))
         cands.sort(key=lambda c: c[0])
         for _, v, a_is_sub, load_a in cands[:6]:
             lo_i, hi_i = pos[v], pos[v] + size[v]
-            consider([(lo_i <= pos[i] < hi_i) == a_is_sub for i in range(n)], load_a)
+            cut.consider([(lo_i <= pos[i] < hi_i) == a_is_sub for i in range(n)], load_a)
 
     def improve_pairs(self, grids: Iterable[int], rng: np.random.Generator) -> int:
         """Re-cut every pair of adjacent grids straight when that makes shapes better.
@@ -684,7 +762,7 @@ class Engine:
             if self._timed_out():
                 break
             a, b = pairs[i]
-            if self.recombine(a, b, "shape"):
+            if self.recombine(a, b, Split.SHAPE):
                 changed += 1
         return changed
 
@@ -734,37 +812,45 @@ class Engine:
                     return total + moved
                 u = units[i]
                 p = part[u]
-                sh = self._shared(u)
-                if len(sh) < 2:
-                    continue
-                own = sh.get(p, 0.0)
-                if self.per is not None:
-                    raw = self._raw(u)
-                    cnt: dict[int, int] = {}
-                    for v in nb[u]:
-                        cnt[part[v]] = cnt.get(part[v], 0) + 1
-                best_gain, best_q = 1e-9, -1
-                for q in sorted(sh):
-                    if q == p or q not in active:
-                        continue
-                    dv = self._delta_v(u, p, q)
-                    if dv > 1e-12:
-                        continue
-                    if self.per is not None:
-                        shape = self._shape_gain(u, p, q, raw) + self.edge_eps * (
-                            cnt.get(q, 0) - cnt.get(p, 0)
-                        )
-                    else:
-                        shape = sh[q] - own
-                    gain = self.compactness * shape - self._area_delta(u, p, q)
-                    if dv < -1e-12:
-                        gain += 1e6 * -dv  # balance first
-                    if gain > best_gain:
-                        best_gain, best_q = gain, q
-                if best_q >= 0 and self.removable(u, p):
-                    self.move(u, best_q)
+                q = self._best_move(u, p, active)
+                if q >= 0 and self.removable(u, p):
+                    self.move(u, q)
                     moved += 1
             total += moved
             if moved == 0:
                 break
         return total
+
+    def _best_move(self, u: int, p: int, active: set[int]) -> int:
+        """The grid ``u`` gains most by joining (balance first, then shape and area), or -1."""
+        sh = self._shared(u)
+        if len(sh) < 2:
+            return -1
+        own = sh.get(p, 0.0)
+        part = self.part
+        if self.per is not None:
+            raw = self._raw(u)
+            cnt: dict[int, int] = {}
+            for v in self.nbrs[u]:
+                cnt[part[v]] = cnt.get(part[v], 0) + 1
+        best_gain, best_q = 1e-9, -1
+        for q in sorted(sh):
+            if q == p or q not in active:
+                continue
+            dv = self._delta_v(u, p, q)
+            if dv > 1e-12:
+                continue
+            if self.per is not None:
+                shape = self._shape_gain(u, p, q, raw) + self.edge_eps * (
+                    cnt.get(q, 0) - cnt.get(p, 0)
+                )
+            else:
+                shape = sh[q] - own
+            gain = self.compactness * shape - self._area_delta(u, p, q)
+            if self.extra:
+                gain -= sum(b.delta(u, p, q) for b in self.extra)
+            if dv < -1e-12:
+                gain += 1e6 * -dv  # balance first
+            if gain > best_gain:
+                best_gain, best_q = gain, q
+        return best_q

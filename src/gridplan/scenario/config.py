@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gridplan.division.spec import DivideSpec as _Divide  # the division defaults
 from gridplan.errors import ConfigError
 from gridplan.i18n import check_lang
 
@@ -51,14 +52,14 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "divide": {
         "grids": ((int,), None),
         "households_per_grid": (_NUM, None),
-        "tolerance": (_NUM, 0.05),
-        "balance": ((str,), "households"),
-        "area_weight": (_NUM, 0.0),
-        "compactness": (_NUM, 1.0),
-        "within": ((str,), None),
-        "seed": ((int,), 0),
-        "time_limit": (_NUM, None),
-        "strict": ((bool,), True),
+        "tolerance": (_NUM, _Divide.tolerance),
+        "balance": ((str,), _Divide.balance),
+        "area_weight": (_NUM, _Divide.area_weight),
+        "compactness": (_NUM, _Divide.compactness),
+        "within": ((str,), _Divide.within),
+        "seed": ((int,), _Divide.seed),
+        "time_limit": (_NUM, _Divide.time_limit),
+        "strict": ((bool,), _Divide.strict),
     },
     "allocate": {
         "sites": ((str,), None),

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import geopandas as gpd
 import numpy as np
 import pytest
-import shapely
+from _builders import halves, lattice_gdf
 
 from gridplan import Territory
 from gridplan.division import GridPlan, divide
@@ -19,28 +18,11 @@ from gridplan.errors import (
     InputError,
 )
 
-
-def lattice(n: int = 6, **columns: list) -> gpd.GeoDataFrame:
-    """n × n squares of 100 m, row by row from the south-west, 10 people and 4 households each."""
-    cells = [
-        shapely.box(x, y, x + 100, y + 100)
-        for y in range(0, n * 100, 100)
-        for x in range(0, n * 100, 100)
-    ]
-    data = {"pop": [10] * n * n, "hh": [4] * n * n, **columns}
-    return gpd.GeoDataFrame(data, geometry=cells, crs="EPSG:32650")
-
-
-def halves(left, right, n: int = 6) -> list:
-    """A parent column: ``left`` for the western half of the lattice, ``right`` for the east."""
-    return [left if i % n < n // 2 else right for i in range(n * n)]
-
-
 # --- 1. no load to balance ----------------------------------------------------------------
 
 
 def test_all_zero_loads_never_give_fewer_grids_than_asked():
-    t = Territory(lattice(hh=[0] * 36), population="pop", households="hh")
+    t = Territory(lattice_gdf(hh=[0] * 36), population="pop", households="hh")
     with pytest.raises(InfeasibleError, match="'hh' is 0 for every unit") as info:
         divide(t, n_grids=4)
     assert "balance='population'" in str(info.value)
@@ -49,7 +31,9 @@ def test_all_zero_loads_never_give_fewer_grids_than_asked():
         divide(t, n_grids=4, strict=False)
     assert divide(t, n_grids=1).metrics["n_grids"] == 1  # one grid is still a plan
     # Nested: every parent empty and more grids than parents asked.
-    tn = Territory(lattice(hh=[0] * 36, par=halves("A", "B")), population="pop", households="hh")
+    tn = Territory(
+        lattice_gdf(hh=[0] * 36, par=halves("A", "B")), population="pop", households="hh"
+    )
     with pytest.raises(InfeasibleError, match="'A', 'B'"):
         divide(tn, n_grids=4, within="par")
     assert divide(tn, n_grids=2, within="par").metrics["n_grids"] == 2
@@ -58,7 +42,7 @@ def test_all_zero_loads_never_give_fewer_grids_than_asked():
 def test_one_empty_parent_among_loaded_ones_still_gets_the_asked_count():
     par = ["A" if i % 6 < 2 else ("B" if i % 6 < 4 else "C") for i in range(36)]
     hh = [0 if p == "C" else 4 for p in par]
-    t = Territory(lattice(hh=hh, par=par), population="pop", households="hh")
+    t = Territory(lattice_gdf(hh=hh, par=par), population="pop", households="hh")
     for n in (3, 4, 5, 6, 8):
         plan = divide(t, n_grids=n, within="par", strict=False)
         assert plan.metrics["n_grids"] == n == plan.assignment.nunique()
@@ -68,14 +52,14 @@ def test_one_empty_parent_among_loaded_ones_still_gets_the_asked_count():
 
 
 def test_parent_values_printing_alike_are_refused():
-    t = Territory(lattice(par=halves(1, "1")), population="pop", households="hh")
+    t = Territory(lattice_gdf(par=halves(1, "1")), population="pop", households="hh")
     with pytest.raises(DataValueError, match=r"1 and '1'.*'1'"):
         divide(t, n_grids=4, within="par")
 
 
 def test_integral_float_parent_codes_print_without_point_zero():
     t = Territory(
-        lattice(par=halves(410727001001.0, 410727001002.0)), population="pop", households="hh"
+        lattice_gdf(par=halves(410727001001.0, 410727001002.0)), population="pop", households="hh"
     )
     plan = divide(t, n_grids=4, within="par")
     assert sorted(plan.grids.index) == [
@@ -84,7 +68,7 @@ def test_integral_float_parent_codes_print_without_point_zero():
         "410727001002-01",
         "410727001002-02",
     ]
-    t = Territory(lattice(par=halves(1, 1.5)), population="pop", households="hh")
+    t = Territory(lattice_gdf(par=halves(1, 1.5)), population="pop", households="hh")
     assert sorted(divide(t, n_grids=4, within="par").grids.index) == [
         "1-01",
         "1-02",
@@ -97,11 +81,11 @@ def test_integral_float_parent_codes_print_without_point_zero():
 
 
 def test_locked_code_of_another_parent_is_refused():
-    t = Territory(lattice(par=halves("A", "B")), population="pop", households="hh")
+    t = Territory(lattice_gdf(par=halves("A", "B")), population="pop", households="hh")
     with pytest.raises(ConfigError, match=r"'B-01'.*parent 'A'.*'A-'"):
         divide(t, n_grids=4, within="par", locked={0: "B-01"}, strict=False)
     # A code that reads as another parent's even though it starts with this parent's code.
-    t = Territory(lattice(par=halves("A", "A-B")), population="pop", households="hh")
+    t = Territory(lattice_gdf(par=halves("A", "A-B")), population="pop", households="hh")
     with pytest.raises(ConfigError, match=r"'A-B-01'.*'A-B'"):
         divide(t, n_grids=4, within="par", locked={0: "A-B-01"})
     plan = divide(t, n_grids=4, within="par", locked={0: "A-07"})
@@ -110,7 +94,7 @@ def test_locked_code_of_another_parent_is_refused():
 
 def test_locked_codes_are_never_reused_by_other_grids():
     # Without nesting, a lock may use any code, even one of the form of another grid's.
-    t = Territory(lattice(), population="pop", households="hh")
+    t = Territory(lattice_gdf(), population="pop", households="hh")
     plan = divide(t, n_grids=4, locked={35: "G01"})
     assert plan.assignment.nunique() == 4 == plan.metrics["n_grids"]
     assert plan.assignment.iloc[35] == "G01"
@@ -120,7 +104,7 @@ def test_locked_codes_are_never_reused_by_other_grids():
 
 
 def test_locked_units_that_cannot_be_joined_are_named():
-    t = Territory(lattice(), population="pop", households="hh")
+    t = Territory(lattice_gdf(), population="pop", households="hh")
     with pytest.raises(InfeasibleError) as info:
         divide(t, n_grids=4, locked={0: "X", 35: "X"}, tolerance=0.05)
     msg = str(info.value)
@@ -139,14 +123,14 @@ def test_locked_units_that_cannot_be_joined_are_named():
 
 @pytest.mark.parametrize("name", ["n_units", "target", "deviation", "neighbours", "grid"])
 def test_demand_column_named_like_a_grid_column_is_refused(name):
-    g = lattice(**{name: [5] * 36})
+    g = lattice_gdf(**{name: [5] * 36})
     t = Territory(g, population="pop", households="hh", demand=[name])
     with pytest.raises(ColumnError, match=f"{name!r}.*rename"):
         divide(t, n_grids=4)
 
 
 def test_balance_column_named_like_a_grid_column_is_refused():
-    t = Territory(lattice(area_m2=[5] * 36), population="pop", households="hh")
+    t = Territory(lattice_gdf(area_m2=[5] * 36), population="pop", households="hh")
     with pytest.raises(ColumnError, match="'area_m2'"):
         divide(t, n_grids=4, balance="area_m2")
 
@@ -155,7 +139,7 @@ def test_balance_column_named_like_a_grid_column_is_refused():
 
 
 def test_from_file_names_what_is_missing(tmp_path):
-    t = Territory(lattice(), population="pop", households="hh")
+    t = Territory(lattice_gdf(), population="pop", households="hh")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"gridplan": {"schema_version": 1}}))
     with pytest.raises(InputError, match=r"bad\.json.*'assignment'"):
@@ -176,7 +160,7 @@ def test_from_file_names_what_is_missing(tmp_path):
 
 
 def test_assignment_with_missing_codes_is_refused():
-    t = Territory(lattice(), population="pop", households="hh")
+    t = Territory(lattice_gdf(), population="pop", households="hh")
     plan = divide(t, n_grids=4)
     a = plan.assignment.copy()
     a.iloc[0] = np.nan
@@ -192,7 +176,7 @@ def test_assignment_with_missing_codes_is_refused():
 
 
 def test_parent_boundaries_use_the_plans_within_column():
-    g = lattice(par=halves(1, 2), street=["S1" if i < 18 else "S2" for i in range(36)])
+    g = lattice_gdf(par=halves(1, 2), street=["S1" if i < 18 else "S2" for i in range(36)])
     t = Territory(g, population="pop", households="hh", parent="par")
     plan = divide(t, n_grids=4, within="street")
     assert plan.parent_boundaries()["street"].tolist() == ["S1", "S2"]
@@ -208,13 +192,13 @@ def test_parent_boundaries_use_the_plans_within_column():
 
 
 def test_parent_label_is_the_nesting_column():
-    g = lattice(street=["S1" if i < 18 else "S2" for i in range(36)])
+    g = lattice_gdf(street=["S1" if i < 18 else "S2" for i in range(36)])
     t = Territory(g, population="pop", households="hh")
     plan = divide(t, n_grids=4, within="street")
     assert plan.report().columns[0] == "Street"
     html = plan.explore().get_root().render()
     assert "Street" in html and "Community" not in html
-    g = lattice(community=["S1" if i < 18 else "S2" for i in range(36)])
+    g = lattice_gdf(community=["S1" if i < 18 else "S2" for i in range(36)])
     t = Territory(g, population="pop", households="hh")
     plan = divide(t, n_grids=4, within="community")
     assert plan.report().columns[0] == "Community"
@@ -224,7 +208,7 @@ def test_parent_label_is_the_nesting_column():
 
 
 def test_numbers_of_any_real_type_are_accepted():
-    t = Territory(lattice(), population="pop", households="hh")
+    t = Territory(lattice_gdf(), population="pop", households="hh")
     plan = divide(t, n_grids=np.int64(4), tolerance=np.float32(0.1), seed=np.uint8(1))
     assert plan.metrics["n_grids"] == 4
     assert divide(t, households_per_grid=np.float64(36.0)).metrics["n_grids"] == 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from _builders import check_partition
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,19 +14,6 @@ from gridplan.division._solve import Problem, largest_remainder, solve
 from gridplan.division.codes import assign_codes, format_code, reading_order
 from gridplan.division.metrics import contiguous_grids, cut_stats, grid_stats
 from gridplan.division.refine import Engine
-
-
-def check_partition(adj: Adjacency, labels: np.ndarray, k: int) -> None:
-    """Every unit once, exactly k non-empty grids, each connected (networkx)."""
-    assert labels.shape == (adj.n,)
-    assert set(np.unique(labels).tolist()) == set(range(k))
-    g = nx.Graph()
-    g.add_nodes_from(range(adj.n))
-    i, j, _ = adj.edges()
-    g.add_edges_from(zip(i.tolist(), j.tolist(), strict=True))
-    for lab in range(k):
-        nodes = np.flatnonzero(labels == lab).tolist()
-        assert nx.is_connected(g.subgraph(nodes)), f"grid {lab} is not contiguous"
 
 
 def test_adjacency_from_networkx_is_order_independent():

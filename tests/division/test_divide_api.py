@@ -10,41 +10,19 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _builders import assert_valid, blocks
 
 from gridplan import Territory
 from gridplan.division import GridPlan, divide
 from gridplan.division.codes import reading_order
 from gridplan.errors import ConfigError, InfeasibleError, IslandError
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def blocks(nx_: int = 12, ny: int = 12, seed: int = 0, size: float = 100.0) -> gpd.GeoDataFrame:
-    """A lattice of square blocks with string ids, households, population, community."""
-    rng = np.random.default_rng(seed)
-    cells, ids, comm = [], [], []
-    for r in range(ny):
-        for c in range(nx_):
-            cells.append(shapely.box(c * size, r * size, (c + 1) * size, (r + 1) * size))
-            ids.append(f"b{r:02d}{c:02d}")
-            comm.append(("S" if r < ny // 2 else "N") + ("W" if c < nx_ // 2 else "E"))
-    hh = rng.integers(5, 40, len(cells))
-    return gpd.GeoDataFrame(
-        {
-            "bid": ids,
-            "hh": hh,
-            "pop": (hh * 2.6).round(),
-            "elderly": rng.integers(0, 10, len(cells)),
-            "community": comm,
-        },
-        geometry=cells,
-        crs="EPSG:32650",
-    )
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +35,6 @@ def terr() -> Territory:
         parent="community",
         demand=["elderly"],
     )
-
-
-def assert_valid(plan: GridPlan, n: int | None = None) -> None:
-    t = plan.territory
-    a = plan.assignment
-    assert a.index.equals(t.units.index) and a.notna().all()
-    if n is not None:
-        assert a.nunique() == n == len(plan.grids) == plan.metrics["n_grids"]
-    for code in a.unique():
-        nodes = a.index[a == code].tolist()
-        assert nx.is_connected(t.graph.subgraph(nodes)), code
-    assert plan.metrics["contiguous"]
 
 
 def test_basic_plan(terr):
@@ -303,8 +269,8 @@ def test_determinism_and_hash_seed_independence(terr):
     assert a != c  # the seed matters
     script = (
         "import hashlib, sys\n"
-        f"sys.path.insert(0, {str(REPO / 'tests')!r})\n"
-        "from test_divide import blocks\n"
+        f"sys.path.insert(0, {str(HERE)!r})\n"
+        "from _builders import blocks\n"
         "from gridplan import Territory\n"
         "from gridplan.division import divide\n"
         "t = Territory(blocks(), population='pop', households='hh', id='bid',\n"
