@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridplan.division._roads import RoadWeight, check_road_weight, road_costs
 from gridplan.division._solve import Problem, largest_remainder, solve
 from gridplan.division.codes import assign_codes, parent_code
 from gridplan.division.plan import GridPlan, _Arrays, check_summed_columns
@@ -251,6 +252,7 @@ def divide(
     seed: int = 0,
     time_limit: float | None = None,
     strict: bool = True,
+    road_weight: RoadWeight = 2.0,
 ) -> GridPlan:
     """Divide a territory into contiguous, compact grids balanced within ``tolerance``.
 
@@ -298,6 +300,13 @@ def divide(
         :class:`~gridplan.errors.InfeasibleError` (default) or, with
         ``False``, return the best plan and list the violations in
         ``plan.metrics["violations"]``.
+    road_weight
+        How much grids prefer to end on roads and barriers: a shared boundary
+        marked ``road``/``barrier`` in the territory's graph (see
+        :func:`gridplan.units.mark_roads`) costs ``1 / (1 + road_weight)`` of
+        its length in the shape score. A number, or a mapping class -> number
+        (``{"major_road": 8, "path": 0, "default": 2}``); 0 turns it off.
+        Without marked edges it changes nothing.
 
     With ``n_grids`` more than the parents (one grid without nesting) and a
     ``balance`` column that is 0 everywhere, there is no load to share the
@@ -334,6 +343,7 @@ def divide(
     _check_params(
         n_grids, households_per_grid, tolerance, area_weight, compactness, seed, time_limit
     )
+    check_road_weight(road_weight)
     if not isinstance(strict, bool):
         raise ConfigError(f"strict={strict!r}: give True or False.")
     if not isinstance(balance, str):
@@ -383,11 +393,14 @@ def divide(
 
     arrays = _Arrays.from_territory(territory)
     ids = units.index
+    cost_adj, cost_perimeter = road_costs(
+        territory.graph, list(ids), arrays.adj, arrays.perimeter, road_weight
+    )
     pos_of = pd.Series(np.arange(len(ids)), index=ids)
 
     # Working graph: no edge across parents; every parent must be one piece.
-    src = np.repeat(np.arange(arrays.adj.n), np.diff(arrays.adj.indptr))
-    work = arrays.adj.subset(group[src] == group[arrays.adj.indices])
+    src = np.repeat(np.arange(cost_adj.n), np.diff(cost_adj.indptr))
+    work = cost_adj.subset(group[src] == group[cost_adj.indices])
     _, comp = work.components()
     pieces = pd.Series(comp).groupby(group).nunique().to_numpy()
     split = np.flatnonzero(pieces > 1)
@@ -487,7 +500,7 @@ def divide(
         group=group,
         m=[int(v) for v in m],
         locked=lock_arr if fixed else None,
-        perimeter=arrays.perimeter,
+        perimeter=cost_perimeter,
         tolerance=float(tolerance),
         compactness=float(compactness),
         area_weight=float(area_weight),
@@ -521,6 +534,9 @@ def divide(
         "seed": int(seed),
         "time_limit": None if time_limit is None else float(time_limit),
         "strict": strict,
+        "road_weight": (
+            dict(road_weight) if isinstance(road_weight, Mapping) else float(road_weight)
+        ),
     }
     plan = GridPlan(
         territory, assignment, params, seconds=time.perf_counter() - start, _arrays=arrays

@@ -1,10 +1,19 @@
 """From a planner's raw layers to units: registers joined to buildings, tessellation, roads.
 
 >>> from gridplan import units
->>> sorted(units.__all__)[:3]
-['MatchReport', 'join_register', 'read_register']
+>>> sorted(units.__all__)[:2]
+['MatchReport', 'enclosures']
 """
 
 from gridplan.units.register import MatchReport, join_register, read_register
+from gridplan.units.roads import mark_roads
+from gridplan.units.tessellate import enclosures, tessellate
 
-__all__ = ["MatchReport", "join_register", "read_register"]
+__all__ = [
+    "MatchReport",
+    "enclosures",
+    "join_register",
+    "mark_roads",
+    "read_register",
+    "tessellate",
+]
