@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -193,3 +194,46 @@ def test_building_crossing_a_road_is_cut_and_listed():
     cells = tessellate(boundary, across, roads=roads)
     _assert_tiles(cells, boundary)
     assert any("cross" in w and "0" in w for w in cells.attrs["warnings"])
+
+
+def test_from_layers_runs_the_whole_path_from_files(tmp_path):
+    boundary, buildings, roads, pond = _town(seed=4)
+    buildings["bid"] = [f"B{i:03d}" for i in range(len(buildings))]
+    buildings["addr"] = [f"幸福路{i // 10 + 1}号{i % 10 + 1}栋" for i in range(len(buildings))]
+    rows = [
+        (b, a, str(h), f"{r}人")
+        for b, a, h, r in buildings[["bid", "addr", "households", "residents"]].itertuples(
+            index=False
+        )
+    ]
+    rows[3] = ("", "幸福路１号 四幢 2单元301室", rows[3][2], rows[3][3])  # key lost: by address
+    rows.append(("B999", "光明路9号", "7", "15"))  # unknown building: unplaced
+    table = pd.DataFrame(rows, columns=["bid", "addr", "households", "residents"])
+    reg = tmp_path / "register.csv"
+    reg.write_bytes(table.to_csv(index=False).encode("gbk"))
+    for name, layer in (("boundary", boundary), ("buildings", buildings), ("roads", roads)):
+        layer.to_file(tmp_path / f"{name}.gpkg")
+    t = Territory.from_layers(
+        boundaries=tmp_path / "boundary.gpkg",
+        buildings=tmp_path / "buildings.gpkg",
+        roads=tmp_path / "roads.gpkg",
+        barriers=pond,
+        register=reg,
+        on="bid",
+        address="addr",
+        counts=["households", "residents"],
+        parent="community",
+    )
+    rep = t.match_report
+    assert rep.matched_by_address == [5] and rep.unplaced == [len(rows) + 1]
+    total = pd.to_numeric(table["households"]).sum()
+    assert t.totals["households"] + rep.totals["households"]["unplaced"] == total
+    assert rep.totals["households"]["unplaced"] == 7
+    assert t.totals["population"] == buildings["residents"].sum()
+    assert t.totals["units"] == len(buildings) + 2  # the park block and the pond
+    assert {"B000", "B001"} <= set(t.units.index)
+    assert any(d.get("road") for _, _, d in t.graph.edges(data=True))
+    assert any(d.get("barrier") for _, _, d in t.graph.edges(data=True))
+    plan = divide(t, n_grids=3, tolerance=0.3, within="community", strict=False)
+    assert plan.metrics["road_boundary_share"] is not None
+    assert plan.grids["households"].sum() == t.totals["households"]

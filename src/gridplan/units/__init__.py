@@ -5,6 +5,7 @@
 ['MatchReport', 'enclosures']
 """
 
+from gridplan.units.layers import from_layers
 from gridplan.units.register import MatchReport, join_register, read_register
 from gridplan.units.roads import mark_roads
 from gridplan.units.tessellate import enclosures, tessellate
@@ -12,6 +13,7 @@ from gridplan.units.tessellate import enclosures, tessellate
 __all__ = [
     "MatchReport",
     "enclosures",
+    "from_layers",
     "join_register",
     "mark_roads",
     "read_register",
