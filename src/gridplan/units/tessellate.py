@@ -197,8 +197,10 @@ def _claim(enclosure: Any, geoms: np.ndarray, shrink: float, segment: float) -> 
         return np.array([enclosure], dtype=object)
     coords, owner = _seeds(geoms, shrink, segment)
     cells = np.empty(len(geoms), dtype=object)
-    if len(np.unique(owner)) < len(geoms):
-        return cells  # a building without seed points: reported by the caller
+    seeded = len(np.unique(owner))  # a building whose points all repeat another's has none
+    if seeded == 1:
+        cells[owner[0]] = enclosure
+        return cells
     x0, y0, x1, y1 = shapely.bounds(enclosure)
     cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, 4 * max(x1 - x0, y1 - y0, 1.0)
     frame = np.array([[cx - r, cy - r], [cx + r, cy - r], [cx + r, cy + r], [cx - r, cy + r]])
@@ -210,7 +212,7 @@ def _claim(enclosure: Any, geoms: np.ndarray, shrink: float, segment: float) -> 
         _, nearest = tree.query(shapely.get_coordinates(shapely.point_on_surface(faces)))
         face_owner = owner[nearest]
         whole = abs(shapely.area(faces).sum() - area) <= 1e-9 * area
-        if whole and len(np.unique(face_owner)) == len(geoms):
+        if whole and len(np.unique(face_owner)) == seeded:
             break
     order = np.argsort(face_owner, kind="stable")
     bounds = np.searchsorted(face_owner[order], np.arange(len(geoms) + 1))
@@ -318,7 +320,12 @@ def tessellate(
     _check_buildings(geoms, bld.index)
     reps = shapely.point_on_surface(geoms)
     where = _locate(reps, enc, bld.index)
-    cells, crossing = _cells(enc, where, geoms, shrink, segment, bld.index)
+    cells, crossing, nested = _cells(enc, where, geoms, shrink, segment, bld.index)
+    if nested:
+        warnings.append(
+            f"{len(nested)} building(s) lie inside or on top of another building; their "
+            f"footprint was cut out of that building's cell: {_rows(nested)}"
+        )
     if crossing:
         warnings.append(
             f"{len(crossing)} building(s) cross a road, barrier or boundary and were cut "
@@ -348,7 +355,7 @@ def _cells(
     shrink: float,
     segment: float,
     index: pd.Index,
-) -> tuple[np.ndarray, list[Hashable]]:
+) -> tuple[np.ndarray, list[Hashable], list[Hashable]]:
     cells = np.empty(len(geoms), dtype=object)
     order = np.argsort(where, kind="stable")
     bounds = np.searchsorted(where[order], np.arange(len(enc) + 1))
@@ -364,15 +371,44 @@ def _cells(
                 crossing += list(index[members[poly][cut]])
                 clipped[poly] = shapely.intersection(own[poly], enc[e])
         cells[members] = _claim(enc[e], clipped, shrink, segment)
+    nested = _carve_lost(cells, geoms, where)
     lost = np.array([c is None or shapely.is_empty(c) for c in cells])
     if lost.any():
         rows = list(index[lost])
         raise GeometryError(
             f"{len(rows)} building(s) coincide with other buildings and get no land: "
-            f"{_rows(rows)}; merge duplicate footprints or points (one row per building).",
+            f"{_rows(rows)}; merge duplicate points (one row per building).",
             rows=rows,
         )
-    return cells, crossing
+    return cells, crossing, list(index[nested])
+
+
+def _carve_lost(cells: np.ndarray, geoms: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Footprints inside or on top of another building become their own cell, in place.
+
+    A building whose sample points all fall in another's cell gets no land of
+    its own; its footprint is cut out of the cell that holds it. Returns the
+    positions of those buildings.
+    """
+    lost = np.flatnonzero([c is None or shapely.is_empty(c) for c in cells])
+    done = []
+    for b in lost.tolist():
+        if shapely.get_type_id(geoms[b]) not in (3, 6):
+            continue  # a point: nothing to carve
+        same = np.flatnonzero((where == where[b]) & (np.arange(len(cells)) != b))
+        rep = shapely.point_on_surface(geoms[b])
+        host = next(
+            (h for h in same.tolist() if cells[h] is not None and shapely.covers(cells[h], rep)),
+            None,
+        )
+        if host is None:
+            continue
+        own = shapely.intersection(cells[host], geoms[b])
+        rest = shapely.difference(cells[host], geoms[b])
+        if shapely.area(own) > 0 and shapely.area(rest) > 0:
+            cells[b], cells[host] = own, rest
+            done.append(b)
+    return np.array(done, dtype=np.int64)
 
 
 def _table(
