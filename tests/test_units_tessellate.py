@@ -237,3 +237,25 @@ def test_from_layers_runs_the_whole_path_from_files(tmp_path):
     plan = divide(t, n_grids=3, tolerance=0.3, within="community", strict=False)
     assert plan.metrics["road_boundary_share"] is not None
     assert plan.grids["households"].sum() == t.totals["households"]
+
+
+def test_buildings_inside_or_on_top_of_another_keep_their_own_cell():
+    boundary, buildings, roads, _ = _town(seed=5, blocks=2, per_block=4)
+    host = buildings.geometry.iloc[0]
+    x, y = host.centroid.x, host.centroid.y
+    extra = gpd.GeoDataFrame(
+        {"households": [9, 4], "residents": [20, 8], "name": ["内楼", "重复"]},
+        geometry=[shapely.box(x - 3, y - 3, x + 3, y + 3), host],  # inside; a duplicate
+        crs=CRS,
+        index=[998, 999],
+    )
+    both = pd.concat([buildings, extra])
+    cells = tessellate(boundary, both, roads=roads)
+    _assert_tiles(cells, boundary)
+    assert len(cells[cells["kind"] == "building"]) == len(both)
+    assert cells.loc["998"].geometry.contains(shapely.Point(x, y))  # nearest land inside host
+    dup = cells.loc["999"].geometry  # its footprint, less the land of the inner building
+    assert host.buffer(1e-6).covers(dup) and dup.area > 0.5 * host.area
+    assert cells.loc["0"].geometry.area > 0  # the host keeps the land around
+    assert cells["households"].sum() == both["households"].sum()
+    assert any("inside or on top" in w and "999" in w for w in cells.attrs["warnings"])

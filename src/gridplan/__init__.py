@@ -10,7 +10,7 @@ graph) → :func:`divide` (balanced contiguous grids, a :class:`GridPlan`) →
 []
 """
 
-from gridplan import datasets, locate, maps, plots
+from gridplan import datasets, locate, maps, plots, units
 from gridplan.allocation import Allocation, NeedRule, Rules, allocate, budget_sweep, minimum_budget
 from gridplan.division import GridPlan, divide
 from gridplan.errors import (
@@ -59,4 +59,5 @@ __all__ = [
     "minimum_budget",
     "plots",
     "run_scenario",
+    "units",
 ]

@@ -395,19 +395,20 @@ def _carve_lost(cells: np.ndarray, geoms: np.ndarray, where: np.ndarray) -> np.n
     for b in lost.tolist():
         if shapely.get_type_id(geoms[b]) not in (3, 6):
             continue  # a point: nothing to carve
-        same = np.flatnonzero((where == where[b]) & (np.arange(len(cells)) != b))
-        rep = shapely.point_on_surface(geoms[b])
-        host = next(
-            (h for h in same.tolist() if cells[h] is not None and shapely.covers(cells[h], rep)),
-            None,
-        )
-        if host is None:
-            continue
-        own = shapely.intersection(cells[host], geoms[b])
-        rest = shapely.difference(cells[host], geoms[b])
-        if shapely.area(own) > 0 and shapely.area(rest) > 0:
-            cells[b], cells[host] = own, rest
-            done.append(b)
+        same = [
+            h
+            for h in np.flatnonzero(where == where[b]).tolist()
+            if h != b and cells[h] is not None and shapely.intersects(cells[h], geoms[b])
+        ]
+        # The cell holding most of the footprint gives it up, if it keeps land of its own.
+        same.sort(key=lambda h: -shapely.area(shapely.intersection(cells[h], geoms[b])))
+        for host in same:
+            own = shapely.intersection(cells[host], geoms[b])
+            rest = shapely.difference(cells[host], geoms[b])
+            if shapely.area(own) > 0 and shapely.area(rest) > 0:
+                cells[b], cells[host] = own, rest
+                done.append(b)
+                break
     return np.array(done, dtype=np.int64)
 
 
