@@ -299,7 +299,11 @@ def main() -> None:
     ap.add_argument("--sizes", default="2000,20000,100000")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--shared", type=Path, help="the shared data folder (default: ../shared)")
     args = ap.parse_args()
+    if args.shared:
+        global BUND
+        BUND = args.shared / "data" / "shanghai_bund"
     if args.one:
         print(json.dumps(one_tessellation(args.one)))
         return

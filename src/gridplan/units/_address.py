@@ -32,6 +32,7 @@ _SPACE = re.compile(r"[\s\u3000·,，。、\"'“”（）()]+")
 _BUILDING = re.compile(r"(?:号楼|#楼|#|幢|座|栋|楼栋)")
 # Everything after the building number: unit, floor, room ("2单元501室", "-2-501", "501").
 _AFTER_BUILDING = re.compile(r"(\d+栋).*$")
+_NUMBERED = re.compile(r"(\d+)栋$")
 _TRAILING_ROOM = re.compile(r"(?:[-—]?\d+(?:单元|层|室|房|户)?)+$")
 
 
@@ -74,11 +75,11 @@ def normalise_series(values: pd.Series) -> pd.Series:
 
 def stem(key: str) -> str:
     """The compound part of a normalised key: the key without its building number."""
-    m = re.search(r"\d+栋$", key)
+    m = _NUMBERED.search(key)
     return key[: m.start()] if m else key
 
 
 def building_number(key: str) -> int | None:
     """The building number of a normalised key (``None`` when it has none)."""
-    m = re.search(r"(\d+)栋$", key)
+    m = _NUMBERED.search(key)
     return int(m.group(1)) if m else None

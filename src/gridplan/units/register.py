@@ -211,7 +211,10 @@ def parse_counts(table: pd.DataFrame, col: str) -> tuple[np.ndarray, list[Hashab
     """
     raw = table[col]
     values = pd.to_numeric(raw, errors="coerce")
-    blank = raw.isna() | (raw.astype(str).str.strip() == "")
+    blank = raw.isna()
+    unread = values.isna() & ~blank
+    if unread.any():
+        blank[unread] = raw[unread].astype(str).str.strip() == ""
     bad = values.isna() & ~blank
     if bad.any():
         text = raw[bad].astype(str).map(lambda s: unicodedata.normalize("NFKC", s))
@@ -241,9 +244,15 @@ def parse_counts(table: pd.DataFrame, col: str) -> tuple[np.ndarray, list[Hashab
 
 def _keys(values: pd.Series) -> pd.Series:
     """Keys compared as trimmed text; whole floats lose their ``.0`` (``101.0`` → ``101``)."""
-    out = values.astype(object).where(values.notna(), "")
-    out = out.map(lambda v: str(int(v)) if isinstance(v, float) and v == int(v) else str(v))
-    return out.str.strip()
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        num = values.astype(float)
+        whole = num.notna() & (num == np.floor(num))
+        out = num.astype(str).astype(object)
+        out[whole] = num[whole].astype(np.int64).astype(str)
+        out[num.isna()] = ""
+        return out
+    text = values.astype(object).where(values.notna(), "")
+    return text.astype(str).str.strip()
 
 
 def join_register(
@@ -364,8 +373,7 @@ def _assemble(
             raise RuntimeError(f"gridplan: register totals of {c!r} not conserved")
     rows_per = np.bincount(target[placed], minlength=n)
     out["register_rows"] = rows_per
-    kinds = pd.Series(how[placed]).groupby(target[placed]).agg(lambda s: "+".join(sorted(set(s))))
-    out["match"] = kinds.reindex(range(n)).fillna("none").to_numpy()
+    out["match"] = _match_kinds(how[placed], target[placed], n)
     dup = table.duplicated(keep="first").to_numpy()
     report = MatchReport(
         n_rows=len(table),
@@ -380,6 +388,23 @@ def _assemble(
         totals=totals,
     )
     return out, report
+
+
+_KINDS = ("key", "address", "stem")
+
+
+def _match_kinds(how: np.ndarray, target: np.ndarray, n: int) -> np.ndarray:
+    """Per building: how its rows were matched (``"key+address"``...; ``"none"``)."""
+    bit = np.zeros(len(how), dtype=np.int64)
+    for k, kind in enumerate(_KINDS):
+        bit[how == kind] = 1 << k
+    mask = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(mask, target, bit)
+    names = [
+        "+".join(sorted(kind for k, kind in enumerate(_KINDS) if m >> k & 1)) or "none"
+        for m in range(1 << len(_KINDS))
+    ]
+    return np.asarray(names, dtype=object)[mask]
 
 
 def _pair(spec: str | tuple[str, str] | None) -> tuple[str | None, str | None]:
