@@ -10,7 +10,7 @@ graph) → :func:`divide` (balanced contiguous grids, a :class:`GridPlan`) →
 []
 """
 
-from gridplan import batch, coverage, datasets, existing, locate, maps, network, plots
+from gridplan import batch, coverage, datasets, existing, locate, maps, network, plots, units
 from gridplan.allocation import Allocation, NeedRule, Rules, allocate, budget_sweep, minimum_budget
 from gridplan.division import GridPlan, divide
 from gridplan.errors import (
@@ -72,4 +72,5 @@ __all__ = [
     "plots",
     "rebalance",
     "run_scenario",
+    "units",
 ]

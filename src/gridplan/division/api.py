@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gridplan.division._roads import RoadWeight
 from gridplan.division._solve import Problem, Result, solve
 from gridplan.division.codes import assign_codes
 from gridplan.division.criteria import SearchContext
@@ -57,7 +58,7 @@ def search(territory: Territory, p: Prepared, spec: DivideSpec, start: float) ->
         group=p.group,
         m=[int(v) for v in p.m],
         locked=p.lock_arr if p.fixed else None,
-        perimeter=p.arrays.perimeter,
+        perimeter=p.perimeter,
         tolerance=float(spec.tolerance),
         compactness=float(spec.compactness),
         area_weight=float(spec.area_weight),
@@ -102,7 +103,7 @@ def _context(territory: Territory, p: Prepared) -> SearchContext:
         p.group,
         np.repeat(np.arange(len(p.m)), p.m),
         p.arrays.area,
-        p.arrays.perimeter,
+        p.perimeter,
     )
 
 
@@ -244,6 +245,7 @@ def divide(
     strict: bool = _D.strict,
     criteria: Sequence[Criterion] = (),
     exact: bool | None = None,
+    road_weight: RoadWeight = _D.road_weight,
 ) -> GridPlan:
     """Divide a territory into contiguous, compact grids balanced within ``tolerance``.
 
@@ -295,6 +297,13 @@ def divide(
         Extra soft criteria of the search (see :mod:`gridplan.division.criteria`),
         e.g. ``[BalanceCriterion("elderly_alone", tolerance=0.2)]``: single-unit
         moves also weigh their change, never at the cost of the balance band.
+    road_weight
+        How much grids prefer to end on roads and barriers: a shared boundary
+        marked ``road``/``barrier`` in the territory's graph (see
+        :func:`gridplan.units.mark_roads`) costs ``1 / (1 + road_weight)`` of
+        its length in the shape score. A number, or a mapping class -> number
+        (``{"major_road": 8, "path": 0, "default": 2}``); 0 turns it off.
+        Without marked edges it changes nothing.
     strict
         When no plan within tolerance exists (or none is found), raise
         :class:`~gridplan.errors.InfeasibleError` (default) or, with
@@ -342,6 +351,7 @@ def divide(
         strict=strict,
         exact=exact,
         criteria=criteria,
+        road_weight=road_weight,
     )
     prepared = prepare(territory, spec, locked)
     result = search(territory, prepared, spec, start)

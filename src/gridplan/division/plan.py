@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 
 from gridplan.division._graph import Adjacency
+from gridplan.division._roads import road_share
 from gridplan.division.metrics import contiguous_grids, grid_neighbour_pairs, grid_stats, summarise
 from gridplan.errors import ColumnError, ConfigError, InputError, format_rows
 from gridplan.io.atomic import write_text
@@ -148,7 +149,9 @@ class GridPlan:
         ``min_polsby_popper``, ``seconds``, ``n_grids``, ``tolerance``,
         ``balance``, ``seed``, ``max_abs_deviation_from_mean`` (against the
         territory-wide mean, informative when nesting) and ``violations``
-        (list of dicts; empty for a valid plan).
+        (list of dicts; empty for a valid plan), ``road_boundary_share``
+        (share of the grid boundary length on roads or barriers; ``None``
+        when the territory's graph marks none, see :func:`gridplan.units.mark_roads`).
 
     Examples
     --------
@@ -293,6 +296,7 @@ class GridPlan:
             seed=p["seed"],
         )
         m["violations"] = _violations(codes, st["load"], targets, dev, tol, arr.adj, labels)
+        m["road_boundary_share"] = road_share(t.graph, self.assignment.to_dict())
         self.metrics: dict[str, Any] = m
 
     @cached_property

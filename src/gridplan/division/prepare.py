@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan.division._graph import Adjacency
+from gridplan.division._roads import road_costs
 from gridplan.division._solve import largest_remainder
 from gridplan.division.codes import parent_code
 from gridplan.division.explain import Cause, explain_infeasible, plain
@@ -46,7 +47,7 @@ class Prepared:
     """A division problem ready to search (positions follow ``territory.units``)."""
 
     arrays: _Arrays
-    work: Adjacency  # the adjacency without edges across parents
+    work: Adjacency  # the adjacency without edges across parents (road edges discounted)
     weight: np.ndarray
     balance_column: str
     group: np.ndarray  # parent of every unit, 0..len(names)-1
@@ -58,6 +59,7 @@ class Prepared:
     n_locked: int = 0
     smallest_tolerance: float = 0.0
     causes: list[Cause] = field(default_factory=list)
+    perimeter: np.ndarray = field(default_factory=lambda: np.zeros(0))  # as the search sees it
 
     @property
     def offsets(self) -> np.ndarray:
@@ -329,14 +331,19 @@ def prepare(
     bcol, weight = _weights(territory, spec.balance)
     names, pcodes, group = _parents(territory, spec.within)
     arrays = _Arrays.from_territory(territory)
-    work = _split_parents(arrays.adj, group, names, spec.within)
+    ids = territory.units.index
+    # boundaries on roads and barriers cost less in the search; metrics keep true lengths
+    cost_adj, perimeter = road_costs(
+        territory.graph, list(ids), arrays.adj, arrays.perimeter, spec.road_weight
+    )
+    work = _split_parents(cost_adj, group, names, spec.within)
     loads = np.bincount(group, weights=weight, minlength=len(names))
     counts = np.bincount(group, minlength=len(names))
     m = grid_counts(loads, counts, spec, names, bcol)
-    ids = territory.units.index
     p = Prepared(
         arrays, work, weight, bcol, group, names, pcodes, m, np.full(len(ids), -1, np.int64)
     )
+    p.perimeter = perimeter
     if locked is not None:
         _resolve_locks(p, locked, ids, spec.within)
     p.smallest_tolerance, p.causes = necessary_tolerance(weight, group, m, ids, names)

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gridplan.division._roads import RoadWeight, check_road_weight
 from gridplan.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ class DivideSpec:
     strict: bool = True
     exact: bool | None = None  # None: the exact fallback runs only with strict
     criteria: Sequence[Criterion] = field(default_factory=tuple)
+    road_weight: RoadWeight = 2.0  # no effect unless the territory's graph marks roads
 
     def __post_init__(self) -> None:
         _check_size(self.n_grids, self.households_per_grid)
@@ -111,6 +113,7 @@ class DivideSpec:
         if self.exact not in (None, True, False):
             raise ConfigError(f"exact={self.exact!r}: give True, False or None (automatic).")
         self._check_criteria()
+        check_road_weight(self.road_weight)
 
     def _check_criteria(self) -> None:
         from gridplan.division.criteria import Criterion
@@ -145,6 +148,11 @@ class DivideSpec:
             "seed": int(self.seed),
             "time_limit": None if self.time_limit is None else float(self.time_limit),
             "strict": self.strict,
+            "road_weight": (
+                dict(self.road_weight)
+                if isinstance(self.road_weight, Mapping)
+                else float(self.road_weight)
+            ),
         }
         if self.criteria:
             out["criteria"] = [c.describe() for c in self.criteria]

@@ -99,6 +99,9 @@ class Territory:
     repaired: list[Hashable]
     bridges: list[tuple[Hashable, Hashable, float]]
     split_parents: list[Hashable]
+    #: Set by :meth:`from_layers`: how the household register was joined, and warnings.
+    match_report: Any = None
+    layer_warnings: Sequence[str] = ()
 
     def __init__(
         self,
@@ -192,6 +195,20 @@ class Territory:
                 raise ConfigError(f"Territory.from_file got an unknown keyword {key!r}.{hint}")
         gdf = read_layer(path, "units", layer=layer)
         return cls(gdf, **kwargs)
+
+    @classmethod
+    def from_layers(cls, **kwargs: Any) -> Territory:
+        """One unit per building from raw layers: boundaries, buildings, roads, a register.
+
+        See :func:`gridplan.units.from_layers` for the keywords.
+
+        >>> Territory.from_layers(boundaries="communities.gpkg", buildings="buildings.gpkg",
+        ...     roads="roads.gpkg", register="register.csv", on="building_id")  # doctest: +SKIP
+        """
+        from gridplan.units.layers import from_layers
+
+        territory: Territory = from_layers(cls, **kwargs)
+        return territory
 
     @staticmethod
     def _check_parents(units: pd.DataFrame, parent: str) -> None:
