@@ -205,3 +205,7 @@ def test_scenario_with_roads_writes_life_circles_of_the_plan_units(tmp_path):
     lc = result.life_circles
     walk = lc.units["distance_m"]
     assert total["population_10min"] == units.set_index("uid")["pop"][walk <= 500].sum()
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "### Walking life circles (GB 50180-2018)" in report
+    in_5 = int(lc.total.loc["households", "5min"])
+    assert f"| {in_5:,}" in report or f"| {in_5} " in report

@@ -242,9 +242,22 @@ def _allocation_blocks(allocation: Any, lang: str) -> list[Block]:
     ]
 
 
-def report_blocks(territory: Any, plan: Any, allocation: Any, lang: str = "en") -> list[Block]:
+def _life_circle_blocks(life_circles: Any, lang: str) -> list[Block]:
+    """Who lives within each walking life circle of an open service point (with roads)."""
+    _ = gettext(lang)
+    total = life_circles.total.copy()
+    total.index = [column_label(str(c), lang) for c in total.index]
+    shares = [c for c in total.columns if str(c).startswith("share_")]
+    total[shares] = (total[shares] * 100).round(1)
+    total = total.rename(columns={c: f"{str(c)[6:]} (%)" for c in shares})
+    return [("h3", _("Walking life circles (GB 50180-2018)")), ("table", total)]
+
+
+def report_blocks(
+    territory: Any, plan: Any, allocation: Any, lang: str = "en", life_circles: Any = None
+) -> list[Block]:
     """The report's content, in order, as ``(kind, content)`` blocks (rendered by the two
-    functions below)."""
+    functions below). ``life_circles``: a :class:`gridplan.coverage.LifeCircles`."""
     from gridplan.plots.explain import explain_allocation
 
     lang = check_lang(lang)
@@ -262,6 +275,8 @@ def report_blocks(territory: Any, plan: Any, allocation: Any, lang: str = "en") 
         blocks += _plan_blocks(territory, plan, allocation, lang)
     if allocation is not None:
         blocks += _allocation_blocks(allocation, lang)
+    if life_circles is not None:
+        blocks += _life_circle_blocks(life_circles, lang)
     return blocks
 
 
@@ -284,9 +299,11 @@ def _markdown(blocks: Iterable[Block]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def markdown_report(territory: Any, plan: Any, allocation: Any, lang: str = "en") -> str:
+def markdown_report(
+    territory: Any, plan: Any, allocation: Any, lang: str = "en", life_circles: Any = None
+) -> str:
     """The run's report as Markdown (``report.md``); ``lang="zh"`` for Chinese."""
-    return _markdown(report_blocks(territory, plan, allocation, lang))
+    return _markdown(report_blocks(territory, plan, allocation, lang, life_circles))
 
 
 _CSS = """
@@ -308,11 +325,13 @@ ul.gp-neighbours { columns: 2; font-size: 9pt; }
 """
 
 
-def html_report(territory: Any, plan: Any, allocation: Any, lang: str = "en") -> str:
+def html_report(
+    territory: Any, plan: Any, allocation: Any, lang: str = "en", life_circles: Any = None
+) -> str:
     """The same report as a self-contained HTML page that prints well (A4, repeated
     table headers, no row split over two pages)."""
     lang = check_lang(lang)
-    blocks = report_blocks(territory, plan, allocation, lang)
+    blocks = report_blocks(territory, plan, allocation, lang, life_circles)
     body = []
     for kind, content in blocks:
         if kind in ("h1", "h2", "h3", "p"):

@@ -271,7 +271,10 @@ def write_outputs(
                 save_html(allocation.explore(tiles=tiles, lang=lang, **more), stage / name)
         (stage / "timings.json").write_text(_json(timings), encoding="utf-8")
         parts = (result.territory, plan, allocation)
-        (stage / "report.md").write_text(markdown_report(*parts, lang=lang), encoding="utf-8")
-        (stage / "report.html").write_text(html_report(*parts, lang=lang), encoding="utf-8")
+        circles = result.life_circles
+        md = markdown_report(*parts, lang=lang, life_circles=circles)
+        (stage / "report.md").write_text(md, encoding="utf-8")
+        page = html_report(*parts, lang=lang, life_circles=circles)
+        (stage / "report.html").write_text(page, encoding="utf-8")
         names = sorted(p.name for p in stage.iterdir())
     return [Path(out_dir) / n for n in names]
