@@ -280,14 +280,15 @@ class WorkersBlock:
         return WorkersPart(table, wa, lead, float(self.cols["annual_cost"][hired].sum()))
 
 
-def empty_worker_assignment() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "worker_id": pd.Series(dtype=object),
-            "grid": pd.Series(dtype=object),
-            "distance_m": pd.Series(dtype=float),
-        }
-    )
+#: Columns of the assignment tables (also their types when a layer is left out).
+WORKER_ASSIGNMENT = {"worker_id": object, "grid": object, "distance_m": float}
+VOLUNTEER_ASSIGNMENT = {"volunteer_id": object, "grid": object, "skill": object,
+                        "hours_per_month": float, "distance_m": float}  # fmt: skip
+
+
+def empty_table(columns: Mapping[str, type]) -> pd.DataFrame:
+    """An empty table with these columns and types (a layer that was not given)."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 
 @dataclass
@@ -360,18 +361,6 @@ class VolunteersBlock:
         table["hours_assigned"] = np.bincount(self.u.owner[on], hours[on], len(v))
         table["cost"] = np.where(sel, self.cols["annual_cost"], 0.0)
         return VolunteersPart(table, va, delivered, float(self.cols["annual_cost"][sel].sum()))
-
-
-def empty_volunteer_assignment() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "volunteer_id": pd.Series(dtype=object),
-            "grid": pd.Series(dtype=object),
-            "skill": pd.Series(dtype=object),
-            "hours_per_month": pd.Series(dtype=float),
-            "distance_m": pd.Series(dtype=float),
-        }
-    )
 
 
 @dataclass

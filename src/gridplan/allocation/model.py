@@ -60,13 +60,14 @@ from gridplan.allocation._solver import (
     solver_name,
 )
 from gridplan.allocation.blocks import (
+    VOLUNTEER_ASSIGNMENT,
+    WORKER_ASSIGNMENT,
     Context,
     ModelView,
     SitesBlock,
     VolunteersBlock,
     WorkersBlock,
-    empty_volunteer_assignment,
-    empty_worker_assignment,
+    empty_table,
 )
 from gridplan.allocation.result import Allocation
 from gridplan.allocation.rules import Rules
@@ -292,8 +293,10 @@ class _Problem:
             sites=None if sp is None else sp.table,
             workers=None if wp is None else wp.table,
             volunteers=None if vp is None else vp.table,
-            worker_assignment=empty_worker_assignment() if wp is None else wp.assignment,
-            volunteer_assignment=empty_volunteer_assignment() if vp is None else vp.assignment,
+            worker_assignment=empty_table(WORKER_ASSIGNMENT) if wp is None else wp.assignment,
+            volunteer_assignment=(
+                empty_table(VOLUNTEER_ASSIGNMENT) if vp is None else vp.assignment
+            ),
             coverage=coverage,
             grids=gpd.GeoDataFrame(
                 coverage.copy(), geometry=g.geometry.values, crs=g.crs, index=g.index
