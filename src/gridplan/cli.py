@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from gridplan import __version__
+from gridplan._progress import terminal_bar
 from gridplan.errors import (
     ConfigError,
     GridplanError,
@@ -50,9 +51,7 @@ class _Progress:
     def __init__(self, total: int, quiet: bool) -> None:
         self.bar = None
         if not quiet and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, file=sys.stderr, leave=False, bar_format="{desc} {bar}")
+            self.bar = terminal_bar(total, sys.stderr, leave=False, bar_format="{desc} {bar}")
 
     def __call__(self, message: str) -> None:
         if self.bar is not None:

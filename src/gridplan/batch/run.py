@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from gridplan._progress import terminal_bar
 from gridplan.batch.postgis import redact
 from gridplan.batch.source import PLACEHOLDER, LayerSource
 from gridplan.batch.task import RegionTask, _version, region_seed, run_region
@@ -239,9 +240,7 @@ class _Bar:
         self.counts = {"done": 0, "failed": 0, "skipped": 0}
         self.bar = None
         if show:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="region", file=sys.stderr, dynamic_ncols=True)
+            self.bar = terminal_bar(total, sys.stderr, unit="region")
 
     def __call__(self, rec: dict[str, Any]) -> None:
         self.counts["skipped" if not rec["ran"] else rec["status"]] += 1
