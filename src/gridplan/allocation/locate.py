@@ -265,7 +265,9 @@ def _chain(di: np.ndarray, order_i: np.ndarray, limit: int) -> _Chain:
     while cut < finite and di[cut] == di[cut - 1]:
         cut += 1
     vals = di[:cut]
-    new = np.r_[True, vals[1:] > vals[:-1]]
+    new = np.empty(cut, dtype=bool)  # first of its level (np.r_ is slow in this loop)
+    new[0] = True
+    np.greater(vals[1:], vals[:-1], out=new[1:])
     levels = vals[new]
     # guaranteed: the listed sites include an open one whenever cut >= m - p + 1
     closed = cut >= limit
