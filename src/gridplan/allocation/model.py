@@ -419,14 +419,16 @@ def allocate(
         Metre distances replacing straight lines: a dict with keys ``"sites"``,
         ``"workers"``, ``"volunteers"``, each a DataFrame indexed by grid code with one
         column per id (``inf`` = unreachable, NaN is an error); it wins over ``network``:
-        a :class:`gridplan.network.Network` (:func:`gridplan.network.walking_network`)
-        to walk distances along, each point snapped to its nearest street (unreachable
-        pairs are never paired). ``Allocation.distance`` records ``"walking"``,
+        a :class:`gridplan.network.Network` (:func:`gridplan.network.walking_network`):
+        distances are walked along streets from each grid's representative point to each
+        site, worker and volunteer, all snapped to their nearest street; unreachable
+        pairs are never paired. ``Allocation.distance`` records ``"walking"``,
         ``"straight"`` or ``"matrix"``.
     constraints
         Rules of your own, each a function of a
         :class:`~gridplan.allocation.blocks.ModelView` adding rows to the model; ready-made
-        ones in :mod:`gridplan.allocation.constraints`. When no plan meets them,
+        ones in :mod:`gridplan.allocation.constraints` (every community keeps an open
+        service point, a worker never leads a grid, ...). When no plan meets them,
         :class:`InfeasibleError` says so (``details["rule"] == "constraints"``).
 
     Raises :class:`InfeasibleError` when the mandatory rules cannot be met
