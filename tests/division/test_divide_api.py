@@ -383,3 +383,21 @@ def test_coarse_buildings_within_one_percent():
     assert_valid(plan, 91)
     assert plan.metrics["max_abs_deviation"] <= 0.01
     assert plan.grids["households"].sum() == units["households"].sum()
+
+
+def test_help_of_divide_documents_every_parameter_once_from_the_spec():
+    import dataclasses
+    import inspect
+
+    from gridplan.division.spec import DivideSpec, parameter_docs
+
+    entries = parameter_docs()
+    names = {n for line in entries.splitlines() if line[:1].isalpha() for n in line.split(", ")}
+    # every field of the spec is documented there, and nothing else
+    assert names == {f.name for f in dataclasses.fields(DivideSpec)}
+    help_text = inspect.getdoc(divide)
+    assert entries in help_text  # the spec's entries, word for word, in help(divide)
+    own = {"territory", "locked"}
+    assert set(inspect.signature(divide).parameters) == names | own
+    assert all(f"\n{name}\n    " in help_text for name in own)
+    assert "``G01``" in help_text and "[9, 9, 9, 9]" in help_text  # its notes and example stay

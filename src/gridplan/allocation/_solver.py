@@ -48,7 +48,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
 from scipy import sparse
@@ -499,21 +499,34 @@ def _cbc_path() -> str:
 _NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf(?:inity)?)"
 
 
-def _parse_cbc_log(log: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+class _CbcLog(NamedTuple):
+    """What CBC's log says: its ``Result -`` line, objective and best bound (if given)."""
+
+    result: str
+    objective: float | None
+    bound: float | None
+
+
+def _parse_cbc_log(log: str) -> _CbcLog:
     m = re.search(r"^Result - (.+)$", log, re.M)
-    out["result"] = m.group(1).strip() if m else ""
-    for key, pat in (
-        ("objective", r"^Objective value:\s+" + _NUM),
-        ("bound", r"^(?:Lower|Upper) bound:\s+" + _NUM),
-    ):
-        m = re.search(pat, log, re.M)
-        if m:
-            out[key] = float(m.group(1))
-    return out
+    found: list[float | None] = []
+    for pat in (r"^Objective value:\s+" + _NUM, r"^(?:Lower|Upper) bound:\s+" + _NUM):
+        n = re.search(pat, log, re.M)
+        found.append(float(n.group(1)) if n else None)
+    return _CbcLog(m.group(1).strip() if m else "", found[0], found[1])
 
 
-def _solve_cbc(model: Model, time_limit: float | None, gap: float) -> SolveResult:
+class _CbcRun(NamedTuple):
+    """What one CBC run left: its log, the solution file's head line and body, its time."""
+
+    log: str
+    head: str
+    body: list[str]
+    seconds: float
+
+
+def _run_cbc(model: Model, time_limit: float | None, gap: float) -> _CbcRun:
+    """Write the model as MPS, run CBC on it (one thread, fixed seed), read its solution."""
     path = _cbc_path()
     with tempfile.TemporaryDirectory(prefix="gridplan-cbc-") as tmp:
         mps = os.path.join(tmp, "model.mps")
@@ -535,8 +548,30 @@ def _solve_cbc(model: Model, time_limit: float | None, gap: float) -> SolveResul
         with open(sol) as f:
             first = f.readline()
             body = f.read().splitlines()
-    parsed = _parse_cbc_log(log)
-    result = parsed["result"].lower()
+    return _CbcRun(log, first, body, seconds)
+
+
+def _cbc_bound(model: Model, parsed: _CbcLog, head: str, objective: float) -> tuple[bool, float]:
+    """Whether CBC finished its search, and its best bound (``-inf`` when unknown)."""
+    # CBC stops on the gap tolerance with "Optimal solution found"; a time stop says "Stopped".
+    finished = head.startswith("optimal") and "stopped" not in parsed.result.lower()
+    if finished:
+        found = objective - model.offset if parsed.bound is None else parsed.bound
+        bound = found + model.offset
+        if not model.integer.any() or parsed.bound is None:
+            bound = objective
+    elif parsed.bound is not None:
+        bound = parsed.bound + model.offset
+    else:
+        bound = -math.inf
+    return finished, bound
+
+
+def _solve_cbc(model: Model, time_limit: float | None, gap: float) -> SolveResult:
+    run = _run_cbc(model, time_limit, gap)
+    first, seconds = run.head, run.seconds
+    parsed = _parse_cbc_log(run.log)
+    result = parsed.result.lower()
     head = first.strip().lower()
     if head.startswith("infeasible") or "infeasible" in result:
         return SolveResult("infeasible", None, None, None, None, seconds, "cbc", first.strip())
@@ -545,36 +580,26 @@ def _solve_cbc(model: Model, time_limit: float | None, gap: float) -> SolveResul
     # "Stopped on time (no integer solution - continuous used)": CBC writes the LP
     # relaxation then; it is not a plan, whatever PuLP makes of the first word.
     has_x = (head.startswith("optimal") or "objective value" in head) and (
-        "no integer solution" not in head and "no feasible solution" not in log.lower()
+        "no integer solution" not in head and "no feasible solution" not in run.log.lower()
     )
     if not has_x:
         return SolveResult("no solution", None, None, None, None, seconds, "cbc", first.strip())
-    x = _values_by_name(model.n_cols, (p[1:3] for p in _solution_rows(body)))
+    x = _values_by_name(model.n_cols, (p[1:3] for p in _solution_rows(run.body)))
     point, why = _checked_point(model, np.clip(x, model.lb, model.ub))
     if point is None:
         return _rejected("cbc", first.strip(), why, seconds)
-    x = point
-    objective = float(model.cost @ x) + model.offset
-    # CBC stops on the gap tolerance with "Optimal solution found"; a time stop says "Stopped".
-    finished = head.startswith("optimal") and "stopped" not in result
-    if finished:
-        bound = parsed.get("bound", objective - model.offset) + model.offset
-        if not model.integer.any() or "bound" not in parsed:
-            bound = objective
-    elif "bound" in parsed:
-        bound = parsed["bound"] + model.offset
-    else:
-        bound = -math.inf
+    objective = float(model.cost @ point) + model.offset
+    finished, bound = _cbc_bound(model, parsed, head, objective)
     g = relative_gap(objective, bound) if math.isfinite(bound) else math.inf
     return SolveResult(
         "optimal" if finished else "feasible",
         objective,
         bound if math.isfinite(bound) else None,
         g if math.isfinite(g) else None,
-        x,
+        point,
         seconds,
         "cbc",
-        parsed["result"] or first.strip(),
+        parsed.result or first.strip(),
     )
 
 

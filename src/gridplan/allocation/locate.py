@@ -22,7 +22,7 @@ that cannot be served) and returns a :class:`LocateResult`. With
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -229,6 +229,132 @@ def _open_from(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- p-median
 
 
+def _check_p(p: Any, m: int) -> None:
+    """``p`` must be an integer number of sites between 1 and ``m``."""
+    if not isinstance(p, (int, np.integer)) or isinstance(p, bool) or not 1 <= p <= m:
+        raise ConfigError(
+            f"p must be an integer between 1 and the number of sites ({m}), got {p!r}"
+        )
+
+
+def _check_reachable(d: np.ndarray, rows: pd.Index) -> None:
+    """Every demand must reach some site (a finite cost), else name the ones that cannot."""
+    unreachable = ~np.isfinite(d).any(axis=1)
+    if unreachable.any():
+        r = rows[np.flatnonzero(unreachable)]
+        raise InfeasibleError(
+            f"demands {format_rows(r)} cannot reach any site (all costs are inf)",
+            details={"rule": "reachability", "rows": [str(x) for x in r]},
+        )
+
+
+class _Chain(NamedTuple):
+    """One demand's listed sites in the chained p-median rows, nearest first."""
+
+    levels: np.ndarray  # its sorted distinct distances D1 < D2 < ...
+    level: np.ndarray  # the level of each listed site
+    sites: np.ndarray  # the listed sites
+    n_rows: int  # k - 1 rows when the list surely holds an open site, else k
+
+
+def _chain(di: np.ndarray, order_i: np.ndarray, limit: int) -> _Chain:
+    """List the ``limit`` nearest sites of a demand (``di`` sorted), widened to ties."""
+    finite = int(np.isfinite(di).sum())
+    # widen the cut to include ties with the last listed distance (same level)
+    cut = min(limit, finite)
+    while cut < finite and di[cut] == di[cut - 1]:
+        cut += 1
+    vals = di[:cut]
+    new = np.empty(cut, dtype=bool)  # first of its level (np.r_ is slow in this loop)
+    new[0] = True
+    np.greater(vals[1:], vals[:-1], out=new[1:])
+    levels = vals[new]
+    # guaranteed: the listed sites include an open one whenever cut >= m - p + 1
+    closed = cut >= limit
+    return _Chain(
+        levels, np.cumsum(new) - 1, order_i[:cut], len(levels) - 1 if closed else len(levels)
+    )
+
+
+@dataclass
+class _ChainRows:
+    """The chained rows of all demands as COO triplets; column ``-1 - j`` marks site ``j``'s y."""
+
+    z_cost: list[np.ndarray] = field(default_factory=list)
+    rr: list[np.ndarray] = field(default_factory=list)
+    cc: list[np.ndarray] = field(default_factory=list)
+    vv: list[np.ndarray] = field(default_factory=list)
+    lo: list[np.ndarray] = field(default_factory=list)
+    n_z: int = 0
+    n_r: int = 0
+
+    def add(self, chain: _Chain, weight: float) -> None:
+        """Row t: z_t - z_(t-1) + sum(y at level t) >= [t == 0]; no z_t in a closing row."""
+        n_rows_i, n_zi = chain.n_rows, len(chain.levels) - 1
+        z_ids = self.n_z + np.arange(n_zi)
+        self.z_cost.append(weight * np.diff(chain.levels))
+        r_ids = self.n_r + np.arange(n_rows_i)
+        self.rr += [r_ids[:n_zi], r_ids[1 : n_zi + 1]]
+        self.cc += [z_ids, z_ids[: n_rows_i - 1]]
+        self.vv += [np.ones(n_zi), -np.ones(n_rows_i - 1)]
+        sel = chain.level < n_rows_i
+        self.rr.append(r_ids[chain.level[sel]])
+        self.cc.append(-1 - chain.sites[sel])  # negative marks a y column; remapped below
+        self.vv.append(np.ones(int(sel.sum())))
+        lo_i = np.zeros(n_rows_i)
+        lo_i[0] = 1.0
+        self.lo.append(lo_i)
+        self.n_z += n_zi
+        self.n_r += n_rows_i
+
+    def add_to(self, model: Model, y: np.ndarray) -> None:
+        """Add the z variables and the rows to ``model`` (``y``: the site columns)."""
+        z_cost = np.concatenate(self.z_cost) if self.z_cost else 0.0
+        z = model.add_vars(self.n_z, lb=0, ub=np.inf, cost=z_cost)
+        if not self.n_r:
+            return
+        c_all = np.concatenate(self.cc)
+        z_base = int(z[0]) if self.n_z else 0
+        cols_idx = np.where(c_all < 0, y[0] + (-1 - c_all), z_base + c_all)
+        rows = np.concatenate(self.rr)
+        model.add_rows(
+            self.n_r, rows, cols_idx, np.concatenate(self.vv), lo=np.concatenate(self.lo)
+        )
+
+
+def _p_median_model(d: np.ndarray, w: np.ndarray, p: int) -> tuple[Model, np.ndarray]:
+    """The chained radius model of ``p_median``; returns it and the site columns ``y``."""
+    n, m = d.shape
+    model = Model()
+    y = model.add_vars(m, lb=0, ub=1, integer=True)
+    model.add_rows(1, np.zeros(m, dtype=np.int64), y, 1.0, lo=p, hi=p)
+    order = np.argsort(d, axis=1, kind="stable")
+    ds = np.take_along_axis(d, order, axis=1)
+    chains = _ChainRows()
+    for i in range(n):
+        chain = _chain(ds[i], order[i], m - p + 1)
+        model.offset += w[i] * chain.levels[0]
+        if chain.n_rows:
+            chains.add(chain, w[i])
+    chains.add_to(model, y)
+    return model, y
+
+
+def _p_median_result(
+    sol: SolveResult, d: np.ndarray, w: np.ndarray, y: np.ndarray, rows: pd.Index, cols: pd.Index
+) -> LocateResult:
+    """Each demand to its nearest open site; the objective re-evaluated from them."""
+    n = d.shape[0]
+    if not sol.has_solution:
+        return _result("p_median", sol, None, np.zeros(0, int), np.full(n, -1), rows, cols, 1)
+    assert sol.x is not None
+    open_idx = _open_from(sol.x, y)
+    sub = d[:, open_idx]
+    nearest = np.argmin(sub, axis=1)
+    objective = float((w * sub[np.arange(n), nearest]).sum())
+    return _result("p_median", sol, objective, open_idx, open_idx[nearest], rows, cols, 1)
+
+
 def p_median(
     cost: Any,
     p: int,
@@ -258,86 +384,14 @@ def p_median(
     """
     check_solver_args(solver, time_limit, mip_gap)
     d, rows, cols = _as_cost(_walking_cost(cost, network))
-    n, m = d.shape
-    if not isinstance(p, (int, np.integer)) or isinstance(p, bool) or not 1 <= p <= m:
-        raise ConfigError(
-            f"p must be an integer between 1 and the number of sites ({m}), got {p!r}"
-        )
-    w = _as_vector(weights, n, "weights", rows, 1.0)
-    unreachable = ~np.isfinite(d).any(axis=1)
-    if unreachable.any():
-        r = rows[np.flatnonzero(unreachable)]
-        raise InfeasibleError(
-            f"demands {format_rows(r)} cannot reach any site (all costs are inf)",
-            details={"rule": "reachability", "rows": [str(x) for x in r]},
-        )
-
-    model = Model()
-    y = model.add_vars(m, lb=0, ub=1, integer=True)
-    model.add_rows(1, np.zeros(m, dtype=np.int64), y, 1.0, lo=p, hi=p)
-    order = np.argsort(d, axis=1, kind="stable")
-    ds = np.take_along_axis(d, order, axis=1)
-    limit = m - p + 1
-    z_cost: list[np.ndarray] = []
-    rr: list[np.ndarray] = []
-    cc: list[np.ndarray] = []
-    vv: list[np.ndarray] = []
-    lo: list[np.ndarray] = []
-    n_z = 0
-    n_r = 0
-    for i in range(n):
-        di = ds[i]
-        finite = int(np.isfinite(di).sum())
-        # widen the cut to include ties with the last listed distance (same level)
-        cut = min(limit, finite)
-        while cut < finite and di[cut] == di[cut - 1]:
-            cut += 1
-        vals = di[:cut]
-        sites_i = order[i, :cut]
-        new = np.r_[True, vals[1:] > vals[:-1]]
-        level = np.cumsum(new) - 1
-        levels = vals[new]
-        k = len(levels)
-        model.offset += w[i] * levels[0]
-        # guaranteed: the listed sites include an open one whenever cut >= m - p + 1
-        closed = cut >= limit
-        n_rows_i = k - 1 if closed else k
-        if n_rows_i == 0:
-            continue
-        n_zi = k - 1
-        z_ids = n_z + np.arange(n_zi)
-        z_cost.append(w[i] * np.diff(levels))
-        r_ids = n_r + np.arange(n_rows_i)
-        # row t: z_t - z_(t-1) + sum(y at level t) >= [t == 0]; without z_t for the closing row
-        rr += [r_ids[:n_zi], r_ids[1 : n_zi + 1]]
-        cc += [z_ids, z_ids[: n_rows_i - 1]]
-        vv += [np.ones(n_zi), -np.ones(n_rows_i - 1)]
-        sel = level < n_rows_i
-        rr.append(r_ids[level[sel]])
-        cc.append(-1 - sites_i[sel])  # negative marks a y column; remapped below
-        vv.append(np.ones(int(sel.sum())))
-        lo_i = np.zeros(n_rows_i)
-        lo_i[0] = 1.0
-        lo.append(lo_i)
-        n_z += n_zi
-        n_r += n_rows_i
-    z = model.add_vars(n_z, lb=0, ub=np.inf, cost=np.concatenate(z_cost) if z_cost else 0.0)
-    if n_r:
-        c_all = np.concatenate(cc)
-        z_base = int(z[0]) if n_z else 0
-        cols_idx = np.where(c_all < 0, y[0] + (-1 - c_all), z_base + c_all)
-        model.add_rows(n_r, np.concatenate(rr), cols_idx, np.concatenate(vv), lo=np.concatenate(lo))
+    _check_p(p, d.shape[1])
+    w = _as_vector(weights, d.shape[0], "weights", rows, 1.0)
+    _check_reachable(d, rows)
+    model, y = _p_median_model(d, w, p)
     sol = solve(model, solver, time_limit, mip_gap)
     if sol.status == "infeasible":  # pragma: no cover - p <= m and reachability checked above
         raise InfeasibleError("p-median model is infeasible", details={"rule": "p"})
-    if not sol.has_solution:
-        return _result("p_median", sol, None, np.zeros(0, int), np.full(n, -1), rows, cols, 1)
-    assert sol.x is not None
-    open_idx = _open_from(sol.x, y)
-    sub = d[:, open_idx]
-    nearest = np.argmin(sub, axis=1)
-    objective = float((w * sub[np.arange(n), nearest]).sum())
-    return _result("p_median", sol, objective, open_idx, open_idx[nearest], rows, cols, 1)
+    return _p_median_result(sol, d, w, y, rows, cols)
 
 
 # --------------------------------------------------------------------------- covering
@@ -366,6 +420,74 @@ def _nearest_covering(d: np.ndarray, cover: np.ndarray, open_idx: np.ndarray) ->
     return np.where(ok, open_idx[best], -1)
 
 
+class _Covering(NamedTuple):
+    """Validated inputs of ``max_covering``."""
+
+    d: np.ndarray
+    rows: pd.Index
+    cols: pd.Index
+    cover: np.ndarray  # demand i within the radius of site j
+    w: np.ndarray  # demand weights
+    sc: np.ndarray  # site costs
+    p: int | None
+    budget: float | None
+
+
+def _covering_inputs(
+    cost: Any, radius: Any, p: Any, budget: Any, site_cost: Any, weights: Any
+) -> _Covering:
+    """Check ``max_covering``'s inputs at the boundary, before any model is built."""
+    d, rows, cols = _as_cost(cost)
+    n, m = d.shape
+    if p is None and budget is None:
+        raise ConfigError("max_covering needs p (number of sites), budget, or both")
+    if p is not None:
+        _check_p(p, m)
+    budget = check_number("budget", budget, minimum=0)
+    w = _as_vector(weights, n, "weights", rows, 1.0)
+    sc = _as_vector(site_cost, m, "site_cost", cols, 1.0)
+    return _Covering(d, rows, cols, _coverage(d, radius, cols), w, sc, p, budget)
+
+
+def _max_covering_model(c: _Covering) -> tuple[Model, np.ndarray]:
+    """The MCLP: covered weight as a negative cost; returns it and the site columns ``y``."""
+    m = c.d.shape[1]
+    model = Model()
+    y = model.add_vars(m, lb=0, ub=1, integer=True)
+    has = c.cover.any(axis=1)
+    ci, cj = np.nonzero(c.cover[has])
+    n_c = int(has.sum())
+    covered = model.add_vars(n_c, lb=0, ub=1, cost=-c.w[has])
+    # c_i - sum_{j covers i} y_j <= 0
+    model.add_rows(
+        n_c,
+        np.r_[np.arange(n_c), ci],
+        np.r_[covered, y[cj]],
+        np.r_[np.ones(n_c), -np.ones(len(ci))],
+        hi=0,
+    )
+    if c.p is not None:
+        model.add_rows(1, np.zeros(m, dtype=np.int64), y, 1.0, lo=c.p, hi=c.p)
+    if c.budget is not None:
+        model.add_rows(1, np.zeros(m, dtype=np.int64), y, c.sc, hi=c.budget)
+    return model, y
+
+
+def _raise_covering_infeasible(c: _Covering) -> None:
+    p, budget = c.p, c.budget
+    raise InfeasibleError(
+        f"no choice of {p} sites fits the budget {budget}"
+        if p is not None and budget is not None
+        else "max covering model is infeasible",
+        details={
+            "rule": "budget",
+            "p": p,
+            "budget": budget,
+            "smallest_budget": float(np.sort(c.sc)[:p].sum()) if p is not None else 0.0,
+        },
+    )
+
+
 def max_covering(
     cost: Any,
     radius: Any,
@@ -391,59 +513,19 @@ def max_covering(
     5.0
     """
     check_solver_args(solver, time_limit, mip_gap)
-    d, rows, cols = _as_cost(_walking_cost(cost, network))
-    n, m = d.shape
-    if p is None and budget is None:
-        raise ConfigError("max_covering needs p (number of sites), budget, or both")
-    if p is not None and (
-        not isinstance(p, (int, np.integer)) or isinstance(p, bool) or not 1 <= p <= m
-    ):
-        raise ConfigError(
-            f"p must be an integer between 1 and the number of sites ({m}), got {p!r}"
-        )
-    budget = check_number("budget", budget, minimum=0)
-    w = _as_vector(weights, n, "weights", rows, 1.0)
-    sc = _as_vector(site_cost, m, "site_cost", cols, 1.0)
-    cover = _coverage(d, radius, cols)
-
-    model = Model()
-    y = model.add_vars(m, lb=0, ub=1, integer=True)
-    has = cover.any(axis=1)
-    ci, cj = np.nonzero(cover[has])
-    n_c = int(has.sum())
-    c = model.add_vars(n_c, lb=0, ub=1, cost=-w[has])
-    # c_i - sum_{j covers i} y_j <= 0
-    model.add_rows(
-        n_c,
-        np.r_[np.arange(n_c), ci],
-        np.r_[c, y[cj]],
-        np.r_[np.ones(n_c), -np.ones(len(ci))],
-        hi=0,
-    )
-    if p is not None:
-        model.add_rows(1, np.zeros(m, dtype=np.int64), y, 1.0, lo=p, hi=p)
-    if budget is not None:
-        model.add_rows(1, np.zeros(m, dtype=np.int64), y, sc, hi=budget)
+    c = _covering_inputs(_walking_cost(cost, network), radius, p, budget, site_cost, weights)
+    model, y = _max_covering_model(c)
     sol = solve(model, solver, time_limit, mip_gap)
     if sol.status == "infeasible":
-        raise InfeasibleError(
-            f"no choice of {p} sites fits the budget {budget}"
-            if p is not None and budget is not None
-            else "max covering model is infeasible",
-            details={
-                "rule": "budget",
-                "p": p,
-                "budget": budget,
-                "smallest_budget": float(np.sort(sc)[:p].sum()) if p is not None else 0.0,
-            },
-        )
+        _raise_covering_infeasible(c)
+    n, rows, cols = c.d.shape[0], c.rows, c.cols
     if not sol.has_solution:
         return _result("max_covering", sol, None, np.zeros(0, int), np.full(n, -1), rows, cols, -1)
     assert sol.x is not None
     open_idx = _open_from(sol.x, y)
-    assign = _nearest_covering(d, cover, open_idx)
-    objective = float(w[assign >= 0].sum())
-    extra = {"covered": int((assign >= 0).sum()), "site_cost": float(sc[open_idx].sum())}
+    assign = _nearest_covering(c.d, c.cover, open_idx)
+    objective = float(c.w[assign >= 0].sum())
+    extra = {"covered": int((assign >= 0).sum()), "site_cost": float(c.sc[open_idx].sum())}
     return _result("max_covering", sol, objective, open_idx, assign, rows, cols, -1, extra)
 
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -65,8 +65,11 @@ from gridplan.allocation.blocks import (
     Context,
     ModelView,
     SitesBlock,
+    SitesPart,
     VolunteersBlock,
+    VolunteersPart,
     WorkersBlock,
+    WorkersPart,
     empty_table,
 )
 from gridplan.allocation.result import Allocation
@@ -258,28 +261,20 @@ class _Problem:
         allocation._model = self.model.snapshot()
         return allocation
 
-    def _result(self, sol: SolveResult, budget: float | None) -> Allocation:
-        x, ctx, n_g = sol.x, self.ctx, len(self.grids)
-        assert x is not None
-        cost = {"sites_open_cost": 0.0, "sites_annual_cost": 0.0, "workers": 0.0, "volunteers": 0.0}
-        sp = None if self.sites is None else self.sites.result(ctx, x, self.rules.open_cost_years)
-        wp = None if self.workers is None else self.workers.result(ctx, x)
-        vp = None if self.volunteers is None else self.volunteers.result(ctx, x)
-        if sp is not None:
-            cost.update(sp.cost)
-        cost["workers"] = 0.0 if wp is None else wp.cost
-        cost["volunteers"] = 0.0 if vp is None else vp.cost
-        cost["total"] = float(sum(cost.values()))
-        if budget is not None and cost["total"] > budget * (1 + 1e-9) + 1e-6:
-            raise SolverError(  # pragma: no cover - a solver tolerance problem, never seen
-                f"the solver's plan costs {cost['total']} > budget {budget} after rounding"
-            )
-        coverage = self._coverage(
-            np.zeros(n_g) if sp is None else sp.served,
-            np.full(n_g, None, dtype=object) if sp is None else sp.site_of,
-            np.full(n_g, None, dtype=object) if wp is None else wp.lead,
-            np.zeros(n_g) if vp is None else vp.delivered,
+    def _parts(self, x: np.ndarray) -> _Parts:
+        """Each block's share of the solved point ``x``."""
+        ctx = self.ctx
+        return _Parts(
+            None if self.sites is None else self.sites.result(ctx, x, self.rules.open_cost_years),
+            None if self.workers is None else self.workers.result(ctx, x),
+            None if self.volunteers is None else self.volunteers.result(ctx, x),
         )
+
+    def _result(self, sol: SolveResult, budget: float | None) -> Allocation:
+        assert sol.x is not None
+        parts = self._parts(sol.x)
+        sp, wp, vp = parts
+        coverage = self._coverage(parts)
         g = self.grids
         return Allocation(
             status=sol.status,
@@ -289,7 +284,7 @@ class _Problem:
             seconds=sol.seconds,
             solver=sol.solver,
             budget=None if budget is None else float(budget),
-            cost=cost,
+            cost=_costs(parts, budget),
             sites=None if sp is None else sp.table,
             workers=None if wp is None else wp.table,
             volunteers=None if vp is None else vp.table,
@@ -307,17 +302,20 @@ class _Problem:
             distance=self.distance,
         )
 
-    def _coverage(
-        self, served: np.ndarray, site_of: np.ndarray, lead: np.ndarray, delivered: np.ndarray
-    ) -> pd.DataFrame:
+    def _coverage(self, parts: _Parts) -> pd.DataFrame:
+        """Per grid: households served, its site and lead worker, hours needed and delivered."""
+        sp, wp, vp = parts
+        n_g = len(self.grids)
+        served = np.zeros(n_g) if sp is None else sp.served
+        delivered = np.zeros(n_g) if vp is None else vp.delivered
         hh = self.hh
         need_total = self.ctx.need.to_numpy().sum(axis=1)
         return pd.DataFrame(
             {
                 "households": hh,
                 "households_served": np.round(served, 6),
-                "site_id": site_of,
-                "lead_worker": lead,
+                "site_id": np.full(n_g, None, dtype=object) if sp is None else sp.site_of,
+                "lead_worker": np.full(n_g, None, dtype=object) if wp is None else wp.lead,
                 "need_hours": need_total,
                 "hours_delivered": np.round(delivered, 6),
                 "unmet_hours": np.round(np.maximum(need_total - delivered, 0.0), 6),
@@ -325,6 +323,29 @@ class _Problem:
             },
             index=self.grids.index,
         )
+
+
+class _Parts(NamedTuple):
+    """Each block's share of a solved plan (None for a layer left out)."""
+
+    sites: SitesPart | None
+    workers: WorkersPart | None
+    volunteers: VolunteersPart | None
+
+
+def _costs(parts: _Parts, budget: float | None) -> dict[str, float]:
+    """The plan's yearly cost by kind and in total, checked against the budget."""
+    cost = {"sites_open_cost": 0.0, "sites_annual_cost": 0.0, "workers": 0.0, "volunteers": 0.0}
+    if parts.sites is not None:
+        cost.update(parts.sites.cost)
+    cost["workers"] = 0.0 if parts.workers is None else parts.workers.cost
+    cost["volunteers"] = 0.0 if parts.volunteers is None else parts.volunteers.cost
+    cost["total"] = float(sum(cost.values()))
+    if budget is not None and cost["total"] > budget * (1 + 1e-9) + 1e-6:
+        raise SolverError(  # pragma: no cover - a solver tolerance problem, never seen
+            f"the solver's plan costs {cost['total']} > budget {budget} after rounding"
+        )
+    return cost
 
 
 def _money(v: float) -> str:
@@ -368,63 +389,57 @@ def allocate(
     Parameters
     ----------
     grids
-        GeoDataFrame of grid polygons indexed by grid code (or with a ``grid``
-        column) with ``households`` and optionally ``population``, ``age60plus``,
-        ``elderly_alone``, ``disabled``, ``children``. A ``GridPlan`` (anything
-        with a ``.grids`` GeoDataFrame) works too. Any CRS: grids in degrees (such
-        as ``grids.geojson``, EPSG:4326) are projected to their UTM zone (logged)
-        and the results are in that CRS. Without ``households``, ``population``
-        stands in for it (logged); site ``capacity`` and ``max_households`` then
-        count people.
+        GeoDataFrame of grid polygons indexed by grid code (or with a ``grid`` column)
+        with ``households`` and optionally ``population``, ``age60plus``,
+        ``elderly_alone``, ``disabled``, ``children``; a ``GridPlan`` (anything with a
+        ``.grids`` GeoDataFrame) works too. Any CRS: grids in degrees (EPSG:4326, such
+        as ``grids.geojson``) are projected to their UTM zone (logged) and results are
+        in that CRS. Without ``households``, ``population`` stands in for it (logged);
+        site ``capacity`` and ``max_households`` then count people.
     sites, workers, volunteers
-        Point layers (any CRS; reprojected to the grids' CRS) with an id column
-        (``site_id`` / ``worker_id`` / ``volunteer_id``) or an index so named. Columns:
-        sites ``open_cost``, ``annual_cost``, ``capacity`` (households), ``radius_m``,
-        ``existing`` (optional, default False; true/false, yes/no or 1/0);
-        workers ``annual_cost``, ``max_travel_m``, ``max_grids`` (default 1),
-        ``max_households`` (default unlimited); volunteers ``hours_per_month``,
-        ``skills`` ("a;b", each a skill of ``Rules.needs`` or of the default needs;
-        others are an error), ``max_travel_m``, ``annual_cost`` (default 0). Leave a
-        layer out to plan without it; an empty layer counts as left out (logged).
-    budget
-        Yearly budget in the cost columns' unit; None means unlimited.
-    rules
+        Point layers (any CRS; reprojected to the grids') with an id column (``site_id``
+        / ``worker_id`` / ``volunteer_id``) or an index so named. Sites: ``open_cost``,
+        ``annual_cost``, ``capacity`` (households), ``radius_m``, ``existing`` (default
+        False; true/false, yes/no or 1/0). Workers: ``annual_cost``, ``max_travel_m``,
+        ``max_grids`` (default 1), ``max_households`` (default unlimited). Volunteers:
+        ``hours_per_month``, ``skills`` ("a;b", each a skill of ``Rules.needs`` or of
+        the default needs; others are an error), ``max_travel_m``, ``annual_cost``
+        (default 0). Leave a layer out (or give it empty, logged) to plan without it.
+    budget, rules
+        Yearly budget in the cost columns' unit (None: unlimited);
         :class:`~gridplan.allocation.rules.Rules` (needs, worker rules, weights).
     solver, time_limit, mip_gap
-        ``"highs"`` or ``"cbc"``, or any PuLP solver object (``pulp.GUROBI_CMD()``,
-        ``pulp.COPT()``, ...); seconds; relative gap to stop at (default 1e-4).
-        The status is ``"optimal"`` only when the plan is proven within 1e-4; a
-        solve stopped by ``time_limit`` or a looser ``mip_gap`` is ``"feasible"``,
-        and so is a plan from a PuLP solver object, whose bound PuLP does not pass
-        on. :meth:`Allocation.write_model` writes the model solved (MPS or LP).
-    distances
-        Optional metre distances replacing straight lines: a dict with keys
-        ``"sites"``, ``"workers"``, ``"volunteers"``, each a DataFrame indexed by
-        grid code with one column per id (``inf`` = unreachable, NaN is an error).
-        A layer's matrix takes precedence over ``network``.
-    network
-        A :class:`gridplan.network.Network` (from :func:`gridplan.network.walking_network`):
-        distances are walked along streets from each grid's representative point,
-        snapped to its nearest street, to each site, worker and volunteer (snapped
-        likewise); unreachable pairs are never paired. ``Allocation.distance``
-        records ``"walking"``, ``"straight"`` or ``"matrix"``.
+        ``"highs"``, ``"cbc"`` or any PuLP solver object (``pulp.GUROBI_CMD()``, ...);
+        seconds; relative gap to stop at (default 1e-4). The status is ``"optimal"``
+        only when the plan is proven within 1e-4; a solve stopped by ``time_limit`` or
+        a looser ``mip_gap`` is ``"feasible"``, and so is a plan from a PuLP solver
+        object (PuLP does not pass on its bound). :meth:`Allocation.write_model` writes
+        the model solved (MPS or LP).
+    distances, network
+        Metre distances replacing straight lines: a dict with keys ``"sites"``,
+        ``"workers"``, ``"volunteers"``, each a DataFrame indexed by grid code with one
+        column per id (``inf`` = unreachable, NaN is an error); it wins over ``network``:
+        a :class:`gridplan.network.Network` (:func:`gridplan.network.walking_network`):
+        distances are walked along streets from each grid's representative point to each
+        site, worker and volunteer, all snapped to their nearest street; unreachable
+        pairs are never paired. ``Allocation.distance`` records ``"walking"``,
+        ``"straight"`` or ``"matrix"``.
     constraints
         Rules of your own, each a function of a
-        :class:`~gridplan.allocation.blocks.ModelView` that adds rows to the model:
-        ready-made ones in :mod:`gridplan.allocation.constraints` (every community
-        keeps an open service point, a worker never leads a grid, ...). When no plan
-        meets them, :class:`InfeasibleError` says so (``details["rule"] ==
-        "constraints"``).
+        :class:`~gridplan.allocation.blocks.ModelView` adding rows to the model; ready-made
+        ones in :mod:`gridplan.allocation.constraints` (every community keeps an open
+        service point, a worker never leads a grid, ...). When no plan meets them,
+        :class:`InfeasibleError` says so (``details["rule"] == "constraints"``).
 
-    Raises
-    ------
-    InfeasibleError
-        When the mandatory rules cannot be met; ``details["smallest_budget"]`` is
-        the computed cheapest budget that meets them (None if no budget can).
-    DataValueError, ColumnError, CRSError, IdError
-        Bad inputs, named by row, before any solve.
-    SolverError
-        No plan found within ``time_limit``, or the solver failed.
+    Raises :class:`InfeasibleError` when the mandatory rules cannot be met
+    (``details["smallest_budget"]``: the cheapest budget that meets them, None if none
+    can); DataValueError, ColumnError, CRSError or IdError for bad inputs, named by row,
+    before any solve; SolverError when the solver fails (NoSolutionError: no plan within
+    ``time_limit``).
+
+    >>> grids, sites, workers = _doctest_layers()
+    >>> allocate(grids, sites, workers, budget=1100).cost["total"]
+    1100.0
     """
     check_solver_args(solver, time_limit, mip_gap)
     _check_budget(budget)

@@ -57,53 +57,75 @@ def budget_sweep(
     ([0.0, 500.0], 1100.0)
     """
     check_solver_args(solver, time_limit, mip_gap)
-    budgets = list(budgets)
-    if not budgets:
-        raise ConfigError("budget_sweep needs a non-empty list of budgets")
-    for b in budgets:
-        _check_budget(b)
+    budgets = _checked_budgets(budgets)
     problem = _Problem(grids, sites, workers, volunteers, rules, distances, network, constraints)
     problem.warn()
-    rows = []
-    for b in budgets:
-        try:
-            a = problem.run(b, solver, time_limit, mip_gap)
-        except InfeasibleError as exc:
-            rows.append(
-                {
-                    "budget": b,
-                    "status": "infeasible",
-                    "smallest_budget": exc.details.get("smallest_budget"),
-                }
-            )
-            continue
-        except NoSolutionError:  # time limit hit before any plan: keep the other budgets
-            rows.append({"budget": b, "status": "no solution"})
-            continue
-        row: dict[str, Any] = {
+    return _sweep_table([_sweep_row(problem, b, solver, time_limit, mip_gap) for b in budgets])
+
+
+#: One row of the sweep table: a budget's status, figures and costs.
+SweepRow = dict[str, float | int | str | None]
+
+#: The headline figures of an allocation copied into each solved row, in this order.
+_FIGURES = (
+    "households_served",
+    "households_served_share",
+    "grids_with_lead",
+    "hours_delivered",
+    "hours_met_share",
+    "unmet_hours",
+    "sites_open",
+    "workers_hired",
+    "volunteers_selected",
+)
+
+
+def _checked_budgets(budgets: Iterable[float]) -> list[float]:
+    """The budgets as a list, each checked (a non-negative number), before any build."""
+    out = list(budgets)
+    if not out:
+        raise ConfigError("budget_sweep needs a non-empty list of budgets")
+    for b in out:
+        _check_budget(b)
+    return out
+
+
+def _sweep_row(
+    problem: _Problem,
+    b: float,
+    solver: Solver,
+    time_limit: float | None,
+    mip_gap: float | None,
+) -> SweepRow:
+    """Solve one budget; an infeasible budget or a time-out without a plan is a row too."""
+    try:
+        a = problem.run(b, solver, time_limit, mip_gap)
+    except InfeasibleError as exc:
+        return {
             "budget": b,
-            "status": a.status,
-            "objective": a.objective,
-            "best_bound": a.best_bound,
-            "gap": a.gap,
-            "total_cost": a.cost["total"],
-            **{f"cost_{k}": v for k, v in a.cost.items() if k != "total"},
+            "status": "infeasible",
+            "smallest_budget": exc.details.get("smallest_budget"),
         }
-        f = a.figures()
-        for k in (
-            "households_served",
-            "households_served_share",
-            "grids_with_lead",
-            "hours_delivered",
-            "hours_met_share",
-            "unmet_hours",
-            "sites_open",
-            "workers_hired",
-            "volunteers_selected",
-        ):
-            row[k] = f[k]
-        row["seconds"] = a.seconds
-        rows.append(row)
+    except NoSolutionError:  # time limit hit before any plan: keep the other budgets
+        return {"budget": b, "status": "no solution"}
+    row: SweepRow = {
+        "budget": b,
+        "status": a.status,
+        "objective": a.objective,
+        "best_bound": a.best_bound,
+        "gap": a.gap,
+        "total_cost": a.cost["total"],
+        **{f"cost_{k}": v for k, v in a.cost.items() if k != "total"},
+    }
+    f = a.figures()
+    for k in _FIGURES:
+        row[k] = f[k]
+    row["seconds"] = a.seconds
+    return row
+
+
+def _sweep_table(rows: list[SweepRow]) -> pd.DataFrame:
+    """The rows as a table with ``objective_per_10k``; ``smallest_budget`` last."""
     df = pd.DataFrame(rows)
     # what each extra 10,000 buys: objective gained per 10,000 since the next smaller
     # budget that has a plan (NaN for the first)

@@ -12,6 +12,7 @@ sites, workers and volunteers drawn from a seeded generator. All figures are
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -34,9 +35,40 @@ def make_scenario(
     seed: int = 0,
     crs: int = 4547,
 ) -> dict[str, gpd.GeoDataFrame]:
-    """Return ``{"grids", "sites", "workers", "volunteers"}`` GeoDataFrames."""
+    """Return ``{"grids", "sites", "workers", "volunteers"}`` GeoDataFrames.
+
+    The layers are drawn in this order from one generator seeded with ``seed``.
+    """
     rng = np.random.default_rng(seed)
     side = math.ceil(math.sqrt(n_grids))
+    town = _Town(rng, side * _CELL, math.ceil(n_grids / side) * _CELL, crs)
+    return {
+        "grids": _grids(rng, n_grids, side, crs),
+        "sites": _sites(town, n_sites),
+        "workers": _workers(town, n_workers),
+        "volunteers": _volunteers(town, n_volunteers),
+    }
+
+
+class _Town(NamedTuple):
+    """The generator and the town's extent, to scatter points in."""
+
+    rng: np.random.Generator
+    width: float
+    height: float
+    crs: int
+
+    def points(self, n: int) -> gpd.GeoSeries:
+        """``n`` points drawn uniformly over the town."""
+        return gpd.GeoSeries.from_xy(
+            _X0 + self.rng.uniform(0, self.width, n),
+            _Y0 + self.rng.uniform(0, self.height, n),
+            crs=self.crs,
+        )
+
+
+def _grids(rng: np.random.Generator, n_grids: int, side: int, crs: int) -> gpd.GeoDataFrame:
+    """Square grids of 400 m, ``side`` to a row, with households and people by group."""
     k = np.arange(n_grids)
     gx, gy = k % side, k // side
     polys = [
@@ -46,7 +78,7 @@ def make_scenario(
     hh = rng.poisson(280, n_grids).clip(20, 390)
     pop = np.round(hh * rng.uniform(2.4, 2.9, n_grids)).astype(int)
     old = rng.binomial(pop, 0.19)
-    grids = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "households": hh,
             "population": pop,
@@ -59,16 +91,13 @@ def make_scenario(
         index=pd.Index([f"G{i:04d}" for i in k], name="grid"),
         crs=crs,
     )
-    w_side = side * _CELL
-    h_side = math.ceil(n_grids / side) * _CELL
 
-    def points(n: int) -> gpd.GeoSeries:
-        return gpd.GeoSeries.from_xy(
-            _X0 + rng.uniform(0, w_side, n), _Y0 + rng.uniform(0, h_side, n), crs=crs
-        )
 
+def _sites(town: _Town, n_sites: int) -> gpd.GeoDataFrame:
+    """Candidate service points; about one in ten is an existing centre."""
+    rng = town.rng
     existing = rng.random(n_sites) < 0.1
-    sites = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "site_id": [f"S{i:03d}" for i in range(n_sites)],
             "kind": np.where(existing, "centre", "station"),
@@ -78,9 +107,14 @@ def make_scenario(
             "radius_m": rng.choice([500, 800, 1000], n_sites),
             "existing": existing,
         },
-        geometry=points(n_sites),
+        geometry=town.points(n_sites),
     )
-    workers = gpd.GeoDataFrame(
+
+
+def _workers(town: _Town, n_workers: int) -> gpd.GeoDataFrame:
+    """Paid grid workers with their cost and travel, grid and household limits."""
+    rng = town.rng
+    return gpd.GeoDataFrame(
         {
             "worker_id": [f"W{i:04d}" for i in range(n_workers)],
             "annual_cost": rng.integers(450, 650, n_workers) * 100,
@@ -88,14 +122,19 @@ def make_scenario(
             "max_grids": rng.choice([1, 2], n_workers, p=[0.8, 0.2]),
             "max_households": rng.choice([400, 500, 700], n_workers),
         },
-        geometry=points(n_workers),
+        geometry=town.points(n_workers),
     )
+
+
+def _volunteers(town: _Town, n_volunteers: int) -> gpd.GeoDataFrame:
+    """Volunteers with one or two skills of the default needs and their monthly hours."""
+    rng = town.rng
     skills = list(DEFAULT_NEEDS)
     picks = [
         ";".join(sorted(rng.choice(skills, rng.integers(1, 3), replace=False)))
         for _ in range(n_volunteers)
     ]
-    volunteers = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "volunteer_id": [f"V{i:05d}" for i in range(n_volunteers)],
             "hours_per_month": rng.integers(4, 17, n_volunteers),
@@ -103,6 +142,5 @@ def make_scenario(
             "max_travel_m": rng.choice([800, 1000, 1500], n_volunteers),
             "annual_cost": rng.integers(3, 20, n_volunteers) * 100,
         },
-        geometry=points(n_volunteers),
+        geometry=town.points(n_volunteers),
     )
-    return {"grids": grids, "sites": sites, "workers": workers, "volunteers": volunteers}

@@ -8,6 +8,7 @@ locks, feasibility pre-check) -> :func:`search` -> :func:`build_plan`
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Hashable, Iterator, Mapping, Sequence
@@ -24,7 +25,7 @@ from gridplan.division.exact import EXACT_MAX_UNITS, solve_exact
 from gridplan.division.explain import explain_infeasible, locked_pieces
 from gridplan.division.plan import GridPlan
 from gridplan.division.prepare import Prepared, prepare
-from gridplan.division.spec import DivideSpec
+from gridplan.division.spec import DivideSpec, parameter_docs
 from gridplan.errors import ConfigError, DataValueError
 
 if TYPE_CHECKING:
@@ -253,26 +254,6 @@ def divide(
     ----------
     territory
         A :class:`gridplan.Territory`.
-    n_grids, households_per_grid
-        Exactly one: the number of grids, or a target size (the count is then
-        ``round(load / households_per_grid)``, at least 1, per parent).
-    tolerance
-        Allowed relative deviation of every grid's load from its target.
-        The target of a grid is its parent's load divided by the parent's
-        number of grids (the whole territory without ``within``).
-    balance
-        What to balance: ``"households"``, ``"population"`` or a numeric column.
-    area_weight
-        Weight of area evenness (secondary; 0 = ignore area).
-    compactness
-        Weight of short boundaries (shape quality) in the local search.
-    within
-        Parent column (e.g. ``"community"``): grids never straddle parents;
-        each parent gets grids in proportion to its load (largest remainder,
-        at least one each) and codes ``<parent>-01``, ``<parent>-02``...
-        The parent's code is its value as text, whole floats without ``.0``
-        (``410727001001.0`` gives ``410727001001-01``); values that read the
-        same (``1`` and ``"1"``) raise :class:`~gridplan.errors.DataValueError`.
     locked
         Mapping unit id -> grid code: those units stay in those grids and
         the grids keep their codes (pass ``plan.assignment`` to re-plan).
@@ -280,48 +261,13 @@ def divide(
         a dash (``<parent>-...``). The units locked to one code should be
         connected (or joinable within tolerance): otherwise the grid cannot
         be contiguous, and the error names the grid and its units.
-    seed
-        Seed of every random choice; same input and seed give the same plan.
-    time_limit
-        Seconds for the search. ``None`` (default): a fixed amount of work
-        that depends only on the input size (10,000 units take a few
-        seconds, 50,000 about half a minute), so a seed gives the same plan
-        everywhere. With a limit, the search stops at it and the plan may
-        depend on the machine's speed.
-    exact
-        When the search finds no valid plan on a small territory (up to 80
-        units, no locked units), let an exact model decide: a plan, or a
-        proof that none exists ("proven impossible"). ``None`` (default):
-        only with ``strict``; it may take up to 30 s (or ``time_limit``).
-    criteria
-        Extra soft criteria of the search (see :mod:`gridplan.division.criteria`),
-        e.g. ``[BalanceCriterion("elderly_alone", tolerance=0.2)]``: single-unit
-        moves also weigh their change, never at the cost of the balance band.
-    road_weight
-        How much grids prefer to end on roads and barriers: a shared boundary
-        marked ``road``/``barrier`` in the territory's graph (see
-        :func:`gridplan.units.mark_roads`) costs ``1 / (1 + road_weight)`` of
-        its length in the shape score. A number, or a mapping class -> number
-        (``{"major_road": 8, "path": 0, "default": 2}``); 0 turns it off.
-        Without marked edges it changes nothing.
-    strict
-        When no plan within tolerance exists (or none is found), raise
-        :class:`~gridplan.errors.InfeasibleError` (default) or, with
-        ``False``, return the best plan and list the violations in
-        ``plan.metrics["violations"]``.
 
-    With ``n_grids`` more than the parents (one grid without nesting) and a
-    ``balance`` column that is 0 everywhere, there is no load to share the
-    grids by: :class:`~gridplan.errors.InfeasibleError` (also with
-    ``strict=False``), never fewer grids than asked. A single parent without
-    load among loaded ones gets one grid. Demand or balance columns named
-    like a column of ``plan.grids`` (``n_units``, ``target``...) raise
-    :class:`~gridplan.errors.ColumnError`: rename them.
+    Every other parameter is a field of :class:`~gridplan.division.spec.DivideSpec`,
+    documented once there and listed after ``locked`` in ``help(divide)``.
 
-    Grid codes are ``G01``, ``G02``... (``G001``... with more than 99
-    grids), or ``<parent>-01``... when nested, numbered in reading order
-    (rows north to south, west to east within a row); locked grids keep
-    their codes and the others take the free numbers.
+    Grid codes are ``G01``, ``G02``... (``G001``... with more than 99 grids), or
+    ``<parent>-01``... when nested, numbered in reading order (rows north to south,
+    west to east within a row); locked grids keep theirs, the others take free numbers.
 
     Examples
     --------
@@ -358,13 +304,14 @@ def divide(
     plan = build_plan(territory, prepared, spec, result.labels, time.perf_counter() - start)
     plan, note = exact_rescue(territory, prepared, spec, plan, result.labels)
     check_plan(plan, prepared, spec, note)
-    log.info(
-        "gridplan: divided %d units into %d grids in %.2f s",
-        len(plan.assignment),
-        plan.metrics["n_grids"],
-        plan.metrics["seconds"],
-    )
+    _log_divided(plan)
     return plan
+
+
+def _log_divided(plan: GridPlan) -> None:
+    m = plan.metrics
+    n = len(plan.assignment)
+    log.info("gridplan: divided %d units into %d grids in %.2f s", n, m["n_grids"], m["seconds"])
 
 
 def _check_territory(territory: Any) -> None:
@@ -373,3 +320,16 @@ def _check_territory(territory: Any) -> None:
             f"territory must be a gridplan.Territory, not {type(territory).__name__}; "
             "build one with Territory(gdf, population=..., households=...)."
         )
+
+
+def _with_spec_parameters(doc: str | None) -> str | None:
+    """``doc`` with :class:`DivideSpec`'s parameter entries after its own (one source)."""
+    entries = parameter_docs()
+    if doc is None or not entries:  # docstrings stripped (python -OO)
+        return doc
+    text = inspect.cleandoc(doc)
+    end = text.index("\n\n", text.index("Parameters\n----------\n"))
+    return text[:end] + "\n" + entries + text[end:]
+
+
+divide.__doc__ = _with_spec_parameters(divide.__doc__)

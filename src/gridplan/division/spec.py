@@ -16,6 +16,7 @@ gridplan.errors.ConfigError: tolerance=-1: give a number 0 or more.
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -28,7 +29,7 @@ from gridplan.errors import ConfigError
 if TYPE_CHECKING:
     from gridplan.division.criteria import Criterion
 
-__all__ = ["DivideSpec"]
+__all__ = ["DivideSpec", "parameter_docs"]
 
 
 def _is_int(value: object) -> bool:
@@ -81,9 +82,68 @@ def _check_run(seed: object, time_limit: object, strict: object) -> None:
 class DivideSpec:
     """What to divide for: size, balance, weights, nesting, seed and effort.
 
-    Field meanings are those of :func:`~gridplan.division.divide`'s
-    parameters of the same names; ``criteria`` holds extra soft criteria
-    (see :mod:`gridplan.division.criteria`).
+    The one place the parameters of :func:`~gridplan.division.divide` (which
+    shows this section in its own help) and their defaults are documented.
+
+    Parameters
+    ----------
+    n_grids, households_per_grid
+        Exactly one: the number of grids, or a target size (the count is then
+        ``round(load / households_per_grid)``, at least 1, per parent). With
+        ``n_grids`` more than the parents (one grid without nesting) and a
+        ``balance`` column that is 0 everywhere, there is no load to share the
+        grids by: :class:`~gridplan.errors.InfeasibleError` (also with
+        ``strict=False``), never fewer grids than asked. A single parent without
+        load among loaded ones gets one grid.
+    tolerance
+        Allowed relative deviation of every grid's load from its target.
+        The target of a grid is its parent's load divided by the parent's
+        number of grids (the whole territory without ``within``).
+    balance
+        What to balance: ``"households"``, ``"population"`` or a numeric column.
+        Demand or balance columns named like a column of ``plan.grids``
+        (``n_units``, ``target``...) raise :class:`~gridplan.errors.ColumnError`:
+        rename them.
+    area_weight
+        Weight of area evenness (secondary; 0 = ignore area).
+    compactness
+        Weight of short boundaries (shape quality) in the local search.
+    within
+        Parent column (e.g. ``"community"``): grids never straddle parents;
+        each parent gets grids in proportion to its load (largest remainder,
+        at least one each) and codes ``<parent>-01``, ``<parent>-02``...
+        The parent's code is its value as text, whole floats without ``.0``
+        (``410727001001.0`` gives ``410727001001-01``); values that read the
+        same (``1`` and ``"1"``) raise :class:`~gridplan.errors.DataValueError`.
+    seed
+        Seed of every random choice; same input and seed give the same plan.
+    time_limit
+        Seconds for the search. ``None`` (default): a fixed amount of work
+        that depends only on the input size (10,000 units take a few
+        seconds, 50,000 about half a minute), so a seed gives the same plan
+        everywhere. With a limit, the search stops at it and the plan may
+        depend on the machine's speed.
+    strict
+        When no plan within tolerance exists (or none is found), raise
+        :class:`~gridplan.errors.InfeasibleError` (default) or, with
+        ``False``, return the best plan and list the violations in
+        ``plan.metrics["violations"]``.
+    exact
+        When the search finds no valid plan on a small territory (up to 80
+        units, no locked units), let an exact model decide: a plan, or a
+        proof that none exists ("proven impossible"). ``None`` (default):
+        only with ``strict``; it may take up to 30 s (or ``time_limit``).
+    criteria
+        Extra soft criteria of the search (see :mod:`gridplan.division.criteria`),
+        e.g. ``[BalanceCriterion("elderly_alone", tolerance=0.2)]``: single-unit
+        moves also weigh their change, never at the cost of the balance band.
+    road_weight
+        How much grids prefer to end on roads and barriers: a shared boundary
+        marked ``road``/``barrier`` in the territory's graph (see
+        :func:`gridplan.units.mark_roads`) costs ``1 / (1 + road_weight)`` of
+        its length in the shape score. A number, or a mapping class -> number
+        (``{"major_road": 8, "path": 0, "default": 2}``); 0 turns it off.
+        Without marked edges it changes nothing.
     """
 
     n_grids: int | None = None
@@ -157,3 +217,19 @@ class DivideSpec:
         if self.criteria:
             out["criteria"] = [c.describe() for c in self.criteria]
         return out
+
+
+def parameter_docs() -> str:
+    """The ``Parameters`` entries of :class:`DivideSpec`'s docstring, unindented.
+
+    :func:`~gridplan.division.divide` appends them to its own, so each
+    parameter is documented once. Entries run to the first blank line.
+
+    >>> parameter_docs().splitlines()[0]
+    'n_grids, households_per_grid'
+    """
+    doc = inspect.cleandoc(DivideSpec.__doc__ or "")
+    head = "Parameters\n----------\n"
+    if head not in doc:  # docstrings stripped (python -OO)
+        return ""
+    return doc.split(head, 1)[1].split("\n\n", 1)[0]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from shapely.geometry import LineString
 
@@ -129,30 +130,12 @@ def explore_allocation(
     ...     geometry=[box(0, 0, 100, 100)], index=pd.Index(["G01"], name="grid"), crs=32651)
     >>> m = explore_allocation(SimpleNamespace(grids=g))
     """
-    _ = gettext(lang)
+    _ = gettext(lang)  # checks lang first
     grids = allocation_grids(allocation)
     provider = resolve_tiles(tiles, tiles_key)
     gcj = provider is not None and provider.gcj02
-    if column == "coverage" and "coverage" not in grids.columns:
-        column = None  # nothing solved yet: plain grids rather than an error
-    if column is not None:
-        require_columns(grids, [column], "allocation.grids")
-
-    sites = allocation_part(allocation, "sites")
-    workers = allocation_part(allocation, "workers")
-    volunteers = allocation_part(allocation, "volunteers")
-    site_names, worker_names = names_by_id(sites), names_by_id(workers)
-
-    view = grids.copy()
-    if plan_grids is not None:
-        extra = [c for c in plan_grids.columns if c not in view.columns and c != "geometry"]
-        view = view.join(pd.DataFrame(plan_grids)[extra], how="left")
-    if "site_id" in view.columns:
-        view["site"] = [_label(site_names, s) for s in view["site_id"]]
-    if "lead_worker" in view.columns:
-        view["lead"] = [_label(worker_names, w) for w in view["lead_worker"]]
-    view = _with_distances(view, allocation, sites)
-
+    column = _fill_column(grids, column)
+    view = _grid_view(grids, allocation, plan_grids)
     shown = to_display(grids, gcj02=gcj)
     bounds = shown.total_bounds
     m = new_map(bounds, provider)
@@ -169,78 +152,122 @@ def explore_allocation(
         popup_fields=_ALLOC_POPUP,
     )
     _add_unmet(m, view, shown, lang)
-
-    rep = to_display(
-        gpd.GeoDataFrame(geometry=grids.geometry.representative_point(), crs=grids.crs),
-        gcj02=gcj,
-    ).geometry
-    if workers is not None:
-        workers = require_frame(workers, "allocation.workers")
-    if volunteers is not None:
-        volunteers = require_frame(volunteers, "allocation.volunteers")
+    people = _People.of(allocation)
     # Drawing order = stacking order: links under points, so points keep their tooltips.
-    if links and workers is not None:
-        _add_links(
-            m,
-            allocation_part(allocation, "worker_assignment"),
-            "worker_id",
-            workers,
-            rep,
-            gcj,
-            _("Worker → grid"),
-            WORKER,
-            "",
-            _worker_link_rows,
-            lang,
-        )
-    if links and volunteers is not None:
-        _add_links(
-            m,
-            allocation_part(allocation, "volunteer_assignment"),
-            "volunteer_id",
-            volunteers,
-            rep,
-            gcj,
-            _("Volunteer → grid"),
-            VOLUNTEER,
-            "4 4",
-            _volunteer_link_rows,
-            lang,
-            show=False,
-        )
+    if links:
+        _add_all_links(m, allocation, people, grids, gcj, lang)
     if catchments is not None:  # walking catchments (gridplan.coverage.catchments); off by default
         from gridplan.maps.catchments import add_catchments
 
         add_catchments(m, catchments, gcj)
-    if sites is not None:
-        _add_sites(m, require_frame(sites, "allocation.sites"), gcj, radii, show_unselected, lang)
-    if workers is not None:
-        _add_people(
-            m, workers, "hired", _("Grid workers"), WORKER, gcj, show_unselected, _worker_rows, lang
-        )
-    if volunteers is not None:
-        _add_people(
-            m,
-            volunteers,
-            "selected",
-            _("Volunteers"),
-            VOLUNTEER,
-            gcj,
-            show_unselected,
-            _volunteer_rows,
-            lang,
-            show=False,
-        )
+    _add_points(m, allocation, people, gcj, radii, show_unselected, lang)
     if labels:
         add_grid_labels(m, grids, gcj, lang)
+    _add_boxes(m, allocation, view, people, lang)
+    return finish_map(m, bounds)
+
+
+def _fill_column(grids: gpd.GeoDataFrame, column: str | None) -> str | None:
+    """The column to fill the grids by, checked; no fill for coverage not solved yet."""
+    if column == "coverage" and "coverage" not in grids.columns:
+        return None  # nothing solved yet: plain grids rather than an error
+    if column is not None:
+        require_columns(grids, [column], "allocation.grids")
+    return column
+
+
+class _People(NamedTuple):
+    """The allocation's workers and volunteers, each checked (None when absent)."""
+
+    workers: gpd.GeoDataFrame | None
+    volunteers: gpd.GeoDataFrame | None
+
+    @classmethod
+    def of(cls, allocation: Any) -> _People:
+        workers = allocation_part(allocation, "workers")
+        volunteers = allocation_part(allocation, "volunteers")
+        return cls(
+            None if workers is None else require_frame(workers, "allocation.workers"),
+            None if volunteers is None else require_frame(volunteers, "allocation.volunteers"),
+        )
+
+
+def _grid_view(
+    grids: gpd.GeoDataFrame, allocation: Any, plan_grids: pd.DataFrame | None
+) -> gpd.GeoDataFrame:
+    """The grids with what their tooltips and popups show: names, plan figures, distances."""
+    sites = allocation_part(allocation, "sites")
+    site_names = names_by_id(sites)
+    worker_names = names_by_id(allocation_part(allocation, "workers"))
+    view = grids.copy()
+    if plan_grids is not None:
+        extra = [c for c in plan_grids.columns if c not in view.columns and c != "geometry"]
+        view = view.join(pd.DataFrame(plan_grids)[extra], how="left")
+    if "site_id" in view.columns:
+        view["site"] = [_label(site_names, s) for s in view["site_id"]]
+    if "lead_worker" in view.columns:
+        view["lead"] = [_label(worker_names, w) for w in view["lead_worker"]]
+    return _with_distances(view, allocation, sites)
+
+
+def _add_all_links(
+    m: folium.Map,
+    allocation: Any,
+    people: _People,
+    grids: gpd.GeoDataFrame,
+    gcj: bool,
+    lang: str,
+) -> None:
+    """Worker and volunteer links, from each home to the grid's representative point."""
+    _ = gettext(lang)
+    rep = to_display(
+        gpd.GeoDataFrame(geometry=grids.geometry.representative_point(), crs=grids.crs),
+        gcj02=gcj,
+    ).geometry
+    if people.workers is not None:
+        wa = allocation_part(allocation, "worker_assignment")
+        style = _LinkStyle(_("Worker → grid"), WORKER, "", _worker_link_rows)
+        _add_links(m, wa, "worker_id", people.workers, rep, gcj, style, lang)
+    if people.volunteers is not None:
+        va = allocation_part(allocation, "volunteer_assignment")
+        style = _LinkStyle(_("Volunteer → grid"), VOLUNTEER, "4 4", _volunteer_link_rows)
+        _add_links(m, va, "volunteer_id", people.volunteers, rep, gcj, style, lang, show=False)
+
+
+def _add_points(
+    m: folium.Map,
+    allocation: Any,
+    people: _People,
+    gcj: bool,
+    radii: bool,
+    show_unselected: bool,
+    lang: str,
+) -> None:
+    """Service points (and their radii), then workers and volunteers at home."""
+    _ = gettext(lang)
+    sites = allocation_part(allocation, "sites")
+    if sites is not None:
+        _add_sites(m, require_frame(sites, "allocation.sites"), gcj, radii, show_unselected, lang)
+    if people.workers is not None:
+        style = _PeopleStyle("hired", _("Grid workers"), WORKER, _worker_rows)
+        _add_people(m, people.workers, style, gcj, show_unselected, lang)
+    if people.volunteers is not None:
+        style = _PeopleStyle("selected", _("Volunteers"), VOLUNTEER, _volunteer_rows)
+        _add_people(m, people.volunteers, style, gcj, show_unselected, lang, show=False)
+
+
+def _add_boxes(
+    m: folium.Map, allocation: Any, view: pd.DataFrame, people: _People, lang: str
+) -> None:
+    """The symbol legend (bottom left) and the summary box (top left, when there is one)."""
+    has_sites = allocation_part(allocation, "sites") is not None
     HtmlControl(
-        _symbol_legend(sites is not None, workers is not None, volunteers is not None, lang),
+        _symbol_legend(has_sites, people.workers is not None, people.volunteers is not None, lang),
         position="bottomleft",
     ).add_to(m)
     summary = _summary_html(allocation, view, lang)
     if summary:
         HtmlControl(summary, position="topleft").add_to(m)
-    return finish_map(m, bounds)
 
 
 def _with_distances(view: pd.DataFrame, allocation: Any, sites: Any) -> pd.DataFrame:
@@ -333,6 +360,7 @@ def _add_sites(
     show_unopened: bool,
     lang: str,
 ) -> None:
+    """Service areas, candidates not opened (off at first) and open service points."""
     _ = gettext(lang)
     shown = to_display(sites, gcj02=gcj)
     opened = _flag(sites, "open").to_numpy()
@@ -343,55 +371,71 @@ def _add_sites(
         for i, r in sites.drop(columns=sites.geometry.name).iterrows()
     ]
     if radii and opened.any() and "radius_m" in sites.columns:
-        r_open = sites["radius_m"].to_numpy()[opened]
-        geojson_layer(
-            shown[opened],
-            _("Service areas"),
-            style=lambda i: {
-                "radius": float(r_open[i]),
-                "color": OPEN_NEW,
-                "weight": 1,
-                "fillOpacity": 0.05,
-                "dashArray": "3 3",
-            },
-            marker=folium.Circle(),
-            interactive=False,
-            className="gp-radius",
-        ).add_to(m)
+        _add_radii(m, shown[opened], sites["radius_m"].to_numpy()[opened], lang)
     if (~opened).any() and show_unopened:
         idx = [i for i, o in enumerate(opened) if not o]
-        geojson_layer(
-            shown.iloc[idx],
-            _("Candidate points (not opened)"),
-            style=lambda _i: {
-                "radius": 5,
-                "color": CANDIDATE,
-                "weight": 2,
-                "fillColor": "#ffffff",
-                "fillOpacity": 1.0,
-            },
-            tooltips=[tips[i] for i in idx],
-            marker=folium.CircleMarker(),
-            show=False,  # dense: in the layer switcher, off at first
-            className="gp-site-closed",
-        ).add_to(m)
+        _add_candidates(m, shown.iloc[idx], [tips[i] for i in idx], lang)
     if opened.any():
         idx = [i for i, o in enumerate(opened) if o]
         colors = [OPEN_EXISTING if existing[i] else OPEN_NEW for i in idx]
-        geojson_layer(
-            shown.iloc[idx],
-            _("Service points (open)"),
-            style=lambda j: {
-                "radius": 8,
-                "color": "#ffffff",
-                "weight": 2,
-                "fillColor": colors[j],
-                "fillOpacity": 1.0,
-            },
-            tooltips=[tips[i] for i in idx],
-            marker=folium.CircleMarker(),
-            className="gp-site-open",
-        ).add_to(m)
+        _add_open_sites(m, shown.iloc[idx], [tips[i] for i in idx], colors, lang)
+
+
+def _add_radii(m: folium.Map, shown: gpd.GeoDataFrame, r_open: np.ndarray, lang: str) -> None:
+    """Each open site's service radius as a dashed circle (metres), not clickable."""
+    geojson_layer(
+        shown,
+        translate(lang, "Service areas"),
+        style=lambda i: {
+            "radius": float(r_open[i]),
+            "color": OPEN_NEW,
+            "weight": 1,
+            "fillOpacity": 0.05,
+            "dashArray": "3 3",
+        },
+        marker=folium.Circle(),
+        interactive=False,
+        className="gp-radius",
+    ).add_to(m)
+
+
+def _add_candidates(m: folium.Map, shown: gpd.GeoDataFrame, tips: list[str], lang: str) -> None:
+    """Candidates not opened: hollow grey points, in the layer switcher but off at first."""
+    geojson_layer(
+        shown,
+        translate(lang, "Candidate points (not opened)"),
+        style=lambda _i: {
+            "radius": 5,
+            "color": CANDIDATE,
+            "weight": 2,
+            "fillColor": "#ffffff",
+            "fillOpacity": 1.0,
+        },
+        tooltips=tips,
+        marker=folium.CircleMarker(),
+        show=False,  # dense: in the layer switcher, off at first
+        className="gp-site-closed",
+    ).add_to(m)
+
+
+def _add_open_sites(
+    m: folium.Map, shown: gpd.GeoDataFrame, tips: list[str], colors: list[str], lang: str
+) -> None:
+    """Open service points, filled green (existing) or blue (new)."""
+    geojson_layer(
+        shown,
+        translate(lang, "Service points (open)"),
+        style=lambda j: {
+            "radius": 8,
+            "color": "#ffffff",
+            "weight": 2,
+            "fillColor": colors[j],
+            "fillOpacity": 1.0,
+        },
+        tooltips=tips,
+        marker=folium.CircleMarker(),
+        className="gp-site-open",
+    ).add_to(m)
 
 
 def _yes_no(value: bool, lang: str) -> str:
@@ -415,19 +459,25 @@ def _volunteer_rows(vid: Any, row: pd.Series, lang: str) -> list[tuple[str, str]
     return out
 
 
+class _PeopleStyle(NamedTuple):
+    """How a layer of people is drawn: their flag column, layer name, colour, tooltip rows."""
+
+    flag: str
+    name: str
+    color: str
+    rows: Callable[[Any, pd.Series, str], list[tuple[str, str]]]
+
+
 def _add_people(
     m: folium.Map,
     people: gpd.GeoDataFrame,
-    flag: str,
-    name: str,
-    color: str,
+    style: _PeopleStyle,
     gcj: bool,
     show_unselected: bool,
-    rows: Callable[[Any, pd.Series, str], list[tuple[str, str]]],
     lang: str,
     show: bool = True,
 ) -> None:
-    chosen = _flag(people, flag).to_numpy()
+    chosen = _flag(people, style.flag).to_numpy()
     keep = chosen | show_unselected
     people = people[keep]
     chosen = chosen[keep]
@@ -436,12 +486,13 @@ def _add_people(
     shown = to_display(people, gcj02=gcj)
     names = names_by_id(people)
     tips = [
-        tip_html(names.get(i, str(i)), rows(i, r, lang))
+        tip_html(names.get(i, str(i)), style.rows(i, r, lang))
         for i, r in people.drop(columns=people.geometry.name).iterrows()
     ]
+    color = style.color
     geojson_layer(
         shown,
-        name,
+        style.name,
         style=lambda i: {
             "radius": 4 if chosen[i] else 3,
             "color": color,
@@ -473,6 +524,15 @@ def _volunteer_link_rows(row: pd.Series, lang: str) -> list[tuple[str, str]]:
     ]
 
 
+class _LinkStyle(NamedTuple):
+    """How a layer of links is drawn: its name, colour, dash pattern and tooltip rows."""
+
+    name: str
+    color: str
+    dash: str
+    rows: Callable[[pd.Series, str], list[tuple[str, str]]]
+
+
 def _add_links(
     m: folium.Map,
     assignment: pd.DataFrame | None,
@@ -480,10 +540,7 @@ def _add_links(
     people: gpd.GeoDataFrame,
     rep: gpd.GeoSeries,
     gcj: bool,
-    name: str,
-    color: str,
-    dash: str,
-    rows: Callable[[pd.Series, str], list[tuple[str, str]]],
+    style: _LinkStyle,
     lang: str,
     show: bool = True,
 ) -> None:
@@ -499,19 +556,20 @@ def _add_links(
             continue
         home, target = homes.loc[pid], rep.loc[grid]
         lines.append(LineString([(home.x, home.y), (target.x, target.y)]))
-        tips.append(tip_html(f"{_label(names, pid)} → {grid}", rows(a, lang)))
+        tips.append(tip_html(f"{_label(names, pid)} → {grid}", style.rows(a, lang)))
     if skipped:
         warnings.warn(
-            f"{name}: skipped {len(skipped)} link(s) whose person or grid is unknown, "
+            f"{style.name}: skipped {len(skipped)} link(s) whose person or grid is unknown, "
             f"e.g. {skipped[:3]}",
-            stacklevel=3,
+            stacklevel=4,
         )
     if not lines:
         return
     gdf = gpd.GeoDataFrame(geometry=lines, crs=4326)
+    color, dash = style.color, style.dash
     geojson_layer(
         gdf,
-        name,
+        style.name,
         style=lambda _i: {"color": color, "weight": 2, "opacity": 0.8, "dashArray": dash or None},
         tooltips=tips,
         show=show,

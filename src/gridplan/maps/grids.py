@@ -138,8 +138,6 @@ def explore_grids(
     shown = to_display(grids, gcj02=gcj)
     bounds = shown.total_bounds
     m = new_map(bounds, provider)
-
-    fields = [(c, parent_label if c == "parent" else label, how) for c, label, how in _FIELDS]
     add_grid_layer(
         m,
         grids,
@@ -149,7 +147,7 @@ def explore_grids(
         percent=percent,
         fill_opacity=fill_opacity,
         name=name,
-        fields=fields,
+        fields=_fields(parent_label),
         lang=lang,
     )
     if units is not None:
@@ -161,6 +159,11 @@ def explore_grids(
     if labels:
         add_grid_labels(m, grids, gcj, lang)
     return finish_map(m, bounds)
+
+
+def _fields(parent_label: str) -> list[tuple[str, str, str]]:
+    """The tooltip fields of a grid, the parent named ``parent_label``."""
+    return [(c, parent_label if c == "parent" else label, how) for c, label, how in _FIELDS]
 
 
 def add_grid_layer(

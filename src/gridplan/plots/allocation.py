@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -15,7 +15,9 @@ from gridplan.plots._mpl import require_matplotlib, with_fonts
 from gridplan.plots.plan import label_grids
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
+    from pyproj import CRS
 
 __all__ = ["plot_allocation"]
 
@@ -72,30 +74,49 @@ def plot_allocation(
     >>> ax = plot_allocation(SimpleNamespace(grids=g))
     """
     plt = require_matplotlib()
-    from matplotlib.collections import LineCollection
+    gettext(lang)  # an unknown language is an error before anything is drawn
+    grids = allocation_grids(allocation)
+    if grids.crs is not None and grids.crs.is_geographic:
+        # Radii are metres: draw in a local metric projection.
+        grids = grids.to_crs(grids.estimate_utm_crs())
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=figsize)
+    handles = _draw_grids(ax, grids, lang)
+    if links:
+        handles += _draw_links(ax, allocation, grids, lang)
+    sites = allocation_part(allocation, "sites")
+    if sites is not None:
+        sites = _in_crs(require_frame(sites, "allocation.sites"), grids.crs)
+        handles += _draw_sites(ax, sites, radii, lang)
+    handles += _draw_people(ax, allocation, grids.crs, lang)
+    if labels:
+        label_grids(ax, grids)
+    if handles:
+        ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=8, frameon=False
+        )
+    ax.set_axis_off()
+    ax.set_title(title if title is not None else _title(allocation, grids, lang))
+    return ax
+
+
+def _in_crs(gdf: gpd.GeoDataFrame, crs: CRS | None) -> gpd.GeoDataFrame:
+    """``gdf`` in the drawing's CRS (as it is when either CRS is unknown)."""
+    return gdf.to_crs(crs) if crs is not None and gdf.crs is not None else gdf
+
+
+def _draw_grids(ax: Axes, grids: gpd.GeoDataFrame, lang: str) -> list[Artist]:
+    """Grids shaded by coverage (grey without it), outlined red where need is unmet."""
     from matplotlib.colors import LinearSegmentedColormap
-    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
+    from matplotlib.pyplot import get_cmap
     from matplotlib.ticker import PercentFormatter
 
     _ = gettext(lang)
-    grids = allocation_grids(allocation)
-    crs = grids.crs
-    if crs is not None and crs.is_geographic:
-        # Radii are metres: draw in a local metric projection.
-        crs = grids.estimate_utm_crs()
-        grids = grids.to_crs(crs)
-
-    def metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        return gdf.to_crs(crs) if crs is not None and gdf.crs is not None else gdf
-
-    if ax is None:
-        _fig, ax = plt.subplots(figsize=figsize)
-    handles: list[Any] = []
     if "coverage" in grids.columns:
         # The light part of YlGnBu (as on the interactive map): marks stay visible on top.
         light = LinearSegmentedColormap.from_list(
-            "gridplan_coverage", plt.get_cmap("YlGnBu")(np.linspace(0.0, 0.65, 256))
+            "gridplan_coverage", get_cmap("YlGnBu")(np.linspace(0.0, 0.65, 256))
         )
         grids.plot(
             column="coverage",
@@ -116,26 +137,33 @@ def plot_allocation(
     else:
         grids.plot(ax=ax, color="#e0e0e0", edgecolor="white", linewidth=0.8)
     unmet = _unmet(grids)
-    if unmet.any():
-        # Outline only: when most grids fall short, hatching would hide the coverage.
-        grids[unmet].boundary.plot(ax=ax, color=UNMET, linewidth=1.2, zorder=2)
-        handles.append(
-            Patch(facecolor="none", edgecolor=UNMET, linewidth=1.2, label=_("unmet need"))
-        )
+    if not unmet.any():
+        return []
+    # Outline only: when most grids fall short, hatching would hide the coverage.
+    grids[unmet].boundary.plot(ax=ax, color=UNMET, linewidth=1.2, zorder=2)
+    return [Patch(facecolor="none", edgecolor=UNMET, linewidth=1.2, label=_("unmet need"))]
 
+
+def _draw_links(ax: Axes, allocation: Any, grids: gpd.GeoDataFrame, lang: str) -> list[Artist]:
+    """Lines from each worker's and volunteer's home to the grids they serve."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    _ = gettext(lang)
+    handles: list[Artist] = []
     rep = grids.geometry.representative_point()
-    link_styles: tuple[tuple[str, str, str, Any, str], ...] = (
+    link_styles: tuple[tuple[str, str, str, Literal["-", ":"], str], ...] = (
         ("workers", "worker_id", WORKER, "-", _("worker → grid")),
         ("volunteers", "volunteer_id", VOLUNTEER, ":", _("volunteer → grid")),
     )
     for part, id_col, color, style, text in link_styles:
         people = allocation_part(allocation, part)
-        if people is None or not links:
+        if people is None:
             continue
         segs = _links(
             allocation_part(allocation, part.rstrip("s") + "_assignment"),
             id_col,
-            metric(people),
+            _in_crs(people, grids.crs),
             rep,
         )
         if segs:
@@ -145,47 +173,53 @@ def plot_allocation(
                 )
             )
             handles.append(Line2D([], [], color=color, linestyle=style, label=text))
+    return handles
 
-    sites = allocation_part(allocation, "sites")
-    if sites is not None:
-        sites = metric(require_frame(sites, "allocation.sites"))
-        opened = _flag(sites, "open", True)
-        existing = _flag(sites, "existing", False)
-        if radii and "radius_m" in sites.columns and opened.any():
-            circles = sites[opened].geometry.buffer(sites.loc[opened, "radius_m"].astype(float))
-            circles.boundary.plot(ax=ax, color=OPEN_NEW, linestyle="--", linewidth=0.8, zorder=4)
-            handles.append(
-                Line2D([], [], color=OPEN_NEW, linestyle="--", label=_("service radius"))
+
+def _draw_sites(ax: Axes, sites: gpd.GeoDataFrame, radii: bool, lang: str) -> list[Artist]:
+    """Service radii (dashed), candidates not opened, existing and new service points."""
+    from matplotlib.lines import Line2D
+
+    _ = gettext(lang)
+    handles: list[Artist] = []
+    opened = _flag(sites, "open", True)
+    existing = _flag(sites, "existing", False)
+    if radii and "radius_m" in sites.columns and opened.any():
+        circles = sites[opened].geometry.buffer(sites.loc[opened, "radius_m"].astype(float))
+        circles.boundary.plot(ax=ax, color=OPEN_NEW, linestyle="--", linewidth=0.8, zorder=4)
+        handles.append(Line2D([], [], color=OPEN_NEW, linestyle="--", label=_("service radius")))
+    for mask, marker, face, edge, text in (
+        (~opened, "o", "white", CANDIDATE, _("candidate, not opened")),
+        (opened & existing, "s", OPEN_EXISTING, "white", _("service point, existing")),
+        (opened & ~existing, "o", OPEN_NEW, "white", _("service point, new")),
+    ):
+        if not mask.any():
+            continue
+        pts = sites[mask].geometry
+        ax.scatter(
+            pts.x, pts.y, s=70, marker=marker, c=face, edgecolors=edge, linewidths=1.5, zorder=5
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker=marker,
+                linestyle="",
+                markerfacecolor=face,
+                markeredgecolor=edge,
+                markersize=8,
+                label=text,
             )
-        for mask, marker, face, edge, text in (
-            (~opened, "o", "white", CANDIDATE, _("candidate, not opened")),
-            (opened & existing, "s", OPEN_EXISTING, "white", _("service point, existing")),
-            (opened & ~existing, "o", OPEN_NEW, "white", _("service point, new")),
-        ):
-            if mask.any():
-                pts = sites[mask].geometry
-                ax.scatter(
-                    pts.x,
-                    pts.y,
-                    s=70,
-                    marker=marker,
-                    c=face,
-                    edgecolors=edge,
-                    linewidths=1.5,
-                    zorder=5,
-                )
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        marker=marker,
-                        linestyle="",
-                        markerfacecolor=face,
-                        markeredgecolor=edge,
-                        markersize=8,
-                        label=text,
-                    )
-                )
+        )
+    return handles
+
+
+def _draw_people(ax: Axes, allocation: Any, crs: CRS | None, lang: str) -> list[Artist]:
+    """Hired workers and selected volunteers at home (only people in the plan)."""
+    from matplotlib.lines import Line2D
+
+    _ = gettext(lang)
+    handles: list[Artist] = []
     for part, flag, marker, color, size, text in (
         ("workers", "hired", "^", WORKER, 30, _("grid worker (home)")),
         ("volunteers", "selected", "v", VOLUNTEER, 14, _("volunteer (home)")),
@@ -193,7 +227,7 @@ def plot_allocation(
         people = allocation_part(allocation, part)
         if people is None:
             continue
-        people = metric(require_frame(people, f"allocation.{part}"))
+        people = _in_crs(require_frame(people, f"allocation.{part}"), crs)
         chosen = _flag(people, flag, True)
         if not chosen.any():
             continue
@@ -201,15 +235,7 @@ def plot_allocation(
         pts = people.geometry[chosen]
         ax.scatter(pts.x, pts.y, s=size, marker=marker, c=color, linewidths=0, zorder=6)
         handles.append(Line2D([], [], marker=marker, linestyle="", color=color, label=text))
-    if labels:
-        label_grids(ax, grids)
-    if handles:
-        ax.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=8, frameon=False
-        )
-    ax.set_axis_off()
-    ax.set_title(title if title is not None else _title(allocation, grids, lang))
-    return ax
+    return handles
 
 
 def _unmet(grids: pd.DataFrame) -> np.ndarray:

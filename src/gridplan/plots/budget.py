@@ -13,6 +13,7 @@ from gridplan.i18n import N_, column_label, gettext
 from gridplan.plots._mpl import require_matplotlib, with_fonts
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
 
 __all__ = ["budget_curve", "pareto_mask"]
@@ -64,10 +65,35 @@ def budget_curve(
     'Budget'
     """
     plt = require_matplotlib()
-    from matplotlib.ticker import FuncFormatter, PercentFormatter
+    from matplotlib.ticker import FuncFormatter
 
     _ = gettext(lang)
+    secondary = _secondary_columns(sweep, x, y, secondary)
+    data = sweep.dropna(subset=[x, y]).sort_values(x)
+    if data.empty:
+        raise InputError("sweep has no row with both a budget and an objective to plot")
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=figsize)
+    bx = data[x].to_numpy(dtype=float)
+    _draw_objective(ax, bx, data[y].to_numpy(dtype=float), y, maximize, lang)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.set_xlabel(column_label(x, lang))
+    ax.set_ylabel(column_label(y, lang))
+    ax.grid(True, alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    if secondary:
+        h2, l2 = _draw_secondary(ax, bx, data, secondary, lang)
+        handles, labels = handles + h2, labels + l2
+    ax.legend(handles, labels, loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(_(title))
+    return ax
 
+
+def _secondary_columns(
+    sweep: pd.DataFrame, x: str, y: str, secondary: Sequence[str] | None
+) -> list[str]:
+    """Check the sweep has ``x`` and ``y``; the right-hand columns (given or found)."""
     if not isinstance(sweep, pd.DataFrame):
         raise InputError(f"sweep must be a DataFrame, got {type(sweep).__name__}")
     missing = [c for c in (x, y) if c not in sweep.columns]
@@ -77,22 +103,22 @@ def budget_curve(
             f"{', '.join(map(str, sweep.columns))}"
         )
     if secondary is None:
-        secondary = [
+        return [
             c
             for c in sweep.columns
             if c not in (x, y) and ("coverage" in str(c).lower() or str(c).endswith("_share"))
         ]
-    else:
-        bad = [c for c in secondary if c not in sweep.columns]
-        if bad:
-            raise ColumnError(f"sweep lacks secondary column(s) {', '.join(map(repr, bad))}")
-    data = sweep.dropna(subset=[x, y]).sort_values(x)
-    if data.empty:
-        raise InputError("sweep has no row with both a budget and an objective to plot")
-    if ax is None:
-        _fig, ax = plt.subplots(figsize=figsize)
-    bx = data[x].to_numpy(dtype=float)
-    by = data[y].to_numpy(dtype=float)
+    bad = [c for c in secondary if c not in sweep.columns]
+    if bad:
+        raise ColumnError(f"sweep lacks secondary column(s) {', '.join(map(repr, bad))}")
+    return list(secondary)
+
+
+def _draw_objective(
+    ax: Axes, bx: np.ndarray, by: np.ndarray, y: str, maximize: bool, lang: str
+) -> None:
+    """Efficient points joined by a line (filled), dominated ones hollow."""
+    _ = gettext(lang)
     eff = pareto_mask(bx, by, maximize=maximize)
     ax.plot(bx[eff], by[eff], "-", color="#2166ac", linewidth=2, zorder=2)
     ax.plot(
@@ -113,32 +139,29 @@ def budget_curve(
             label=_("{y} (dominated)").format(y=column_label(y, lang)),
             zorder=3,
         )
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-    ax.set_xlabel(column_label(x, lang))
-    ax.set_ylabel(column_label(y, lang))
-    ax.grid(True, alpha=0.3)
-    handles, labels = ax.get_legend_handles_labels()
-    if secondary:
-        ax2 = ax.twinx()
-        colors = ["#1b7837", "#e66101", "#5e3c99", "#762a83"]
-        fractions = True
-        for i, col in enumerate(secondary):
-            vals = data[col].to_numpy(dtype=float)
-            fractions &= bool(np.nanmax(np.abs(vals)) <= 1.0 + 1e-9) if len(vals) else True
-            ax2.plot(
-                bx,
-                vals,
-                "s--",
-                color=colors[i % len(colors)],
-                markersize=4,
-                label=column_label(col, lang),
-            )
-        if fractions:
-            ax2.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax2.set_ylabel(", ".join(column_label(c, lang) for c in secondary))
-        h2, l2 = ax2.get_legend_handles_labels()
-        handles, labels = handles + h2, labels + l2
-    ax.legend(handles, labels, loc="lower right", fontsize=8)
-    if title:
-        ax.set_title(_(title))
-    return ax
+
+
+def _draw_secondary(
+    ax: Axes, bx: np.ndarray, data: pd.DataFrame, secondary: Sequence[str], lang: str
+) -> tuple[list[Artist], list[str]]:
+    """The ``secondary`` columns on a right-hand axis (percent when all are fractions)."""
+    from matplotlib.ticker import PercentFormatter
+
+    ax2 = ax.twinx()
+    colors = ["#1b7837", "#e66101", "#5e3c99", "#762a83"]
+    fractions = True
+    for i, col in enumerate(secondary):
+        vals = data[col].to_numpy(dtype=float)
+        fractions &= bool(np.nanmax(np.abs(vals)) <= 1.0 + 1e-9) if len(vals) else True
+        ax2.plot(
+            bx,
+            vals,
+            "s--",
+            color=colors[i % len(colors)],
+            markersize=4,
+            label=column_label(col, lang),
+        )
+    if fractions:
+        ax2.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax2.set_ylabel(", ".join(column_label(c, lang) for c in secondary))
+    return ax2.get_legend_handles_labels()

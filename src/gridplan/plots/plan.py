@@ -74,9 +74,6 @@ def plot_plan(
     True
     """
     plt = require_matplotlib()
-    from matplotlib.colors import TwoSlopeNorm
-    from matplotlib.ticker import PercentFormatter
-
     _ = gettext(lang)
     grids = require_frame(grids, "grids")
     if column is not None and column not in grids.columns:
@@ -88,55 +85,14 @@ def plot_plan(
     if column is None:
         grids.plot(ax=ax, color="#9ecae1", edgecolor="white", linewidth=0.8)
     else:
-        values = grids[column]
-        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        if kind is None:
-            finite = values[np.isfinite(values.astype(float))] if numeric else values
-            both = numeric and len(finite) and finite.min() < 0 < finite.max()
-            kind = (
-                "categorical"
-                if not numeric
-                else "diverging"
-                if column == "deviation" or both
-                else "sequential"
-            )
+        kind = _kind(grids[column], column) if kind is None else kind
         label = _(_TITLES[column]) if column in _TITLES else column_label(column, lang)
         missing = {"color": "#d9d9d9", "label": _("no data")}
         common = {"ax": ax, "edgecolor": "white", "linewidth": 0.8, "missing_kwds": missing}
         if kind == "categorical":
-            grids.plot(
-                column=column,
-                categorical=True,
-                cmap=cmap or "tab20",
-                legend=True,
-                legend_kwds={
-                    "title": label,
-                    "loc": "upper left",
-                    "bbox_to_anchor": (1.0, 1.0),
-                    "fontsize": 8,
-                },
-                **common,
-            )
+            _draw_categories(grids, column, label, cmap, common)
         else:
-            vals = values.astype(float)
-            percent = column in ("deviation", "coverage")
-            legend_kwds: dict[str, Any] = {"label": label, "shrink": 0.6}
-            if percent:
-                legend_kwds["format"] = PercentFormatter(1.0, decimals=0)
-            scale: dict[str, Any] = {}
-            if kind == "diverging":
-                half = float(np.nanmax(np.abs(vals))) or 1e-9
-                scale["norm"] = TwoSlopeNorm(vcenter=0.0, vmin=-half, vmax=half)
-            # geopandas takes an explicit norm=None as "no range": the colour bar then
-            # reads 0-1 whatever the data. Pass norm only when there is one.
-            grids.plot(
-                column=column,
-                cmap=cmap or ("RdBu_r" if kind == "diverging" else "YlGnBu"),
-                **scale,
-                legend=True,
-                legend_kwds=legend_kwds,
-                **common,
-            )
+            _draw_scale(grids, column, label, kind, cmap, common)
     if parents is not None:
         parents = require_frame(parents, "parents")
         if grids.crs is not None and parents.crs is not None:
@@ -147,6 +103,70 @@ def plot_plan(
     ax.set_axis_off()
     ax.set_title(title if title is not None else _default_title(grids, column, lang))
     return ax
+
+
+Kind = Literal["diverging", "sequential", "categorical"]
+
+
+def _kind(values: pd.Series, column: str) -> Kind:
+    """Text: categorical; deviation or values on both sides of 0: diverging; else sequential."""
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if not numeric:
+        return "categorical"
+    finite = values[np.isfinite(values.astype(float))]
+    both = len(finite) and finite.min() < 0 < finite.max()
+    return "diverging" if column == "deviation" or both else "sequential"
+
+
+def _draw_categories(
+    grids: gpd.GeoDataFrame, column: str, label: str, cmap: str | None, common: dict[str, Any]
+) -> None:
+    """One colour per category, the legend to the right of the map."""
+    grids.plot(
+        column=column,
+        categorical=True,
+        cmap=cmap or "tab20",
+        legend=True,
+        legend_kwds={
+            "title": label,
+            "loc": "upper left",
+            "bbox_to_anchor": (1.0, 1.0),
+            "fontsize": 8,
+        },
+        **common,
+    )
+
+
+def _draw_scale(
+    grids: gpd.GeoDataFrame,
+    column: str,
+    label: str,
+    kind: Kind,
+    cmap: str | None,
+    common: dict[str, Any],
+) -> None:
+    """A colour scale: diverging centred on 0, or sequential; a percent bar for shares."""
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.ticker import PercentFormatter
+
+    vals = grids[column].astype(float)
+    legend_kwds: dict[str, Any] = {"label": label, "shrink": 0.6}
+    if column in ("deviation", "coverage"):
+        legend_kwds["format"] = PercentFormatter(1.0, decimals=0)
+    scale: dict[str, Any] = {}
+    if kind == "diverging":
+        half = float(np.nanmax(np.abs(vals))) or 1e-9
+        scale["norm"] = TwoSlopeNorm(vcenter=0.0, vmin=-half, vmax=half)
+    # geopandas takes an explicit norm=None as "no range": the colour bar then
+    # reads 0-1 whatever the data. Pass norm only when there is one.
+    grids.plot(
+        column=column,
+        cmap=cmap or ("RdBu_r" if kind == "diverging" else "YlGnBu"),
+        **scale,
+        legend=True,
+        legend_kwds=legend_kwds,
+        **common,
+    )
 
 
 def _default_title(grids: gpd.GeoDataFrame, column: str | None, lang: str = "en") -> str:
