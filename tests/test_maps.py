@@ -377,3 +377,19 @@ def test_coverage_uses_a_fixed_zero_to_hundred_percent_scale(grids):
     from gridplan.maps.colors import _SEQUENTIAL, _hex
 
     assert _hex(_SEQUENTIAL[-1]) in fills and _hex(_SEQUENTIAL[0]) not in fills
+
+
+def test_allocation_map_names_the_communities(grids):
+    alloc = make_allocation(grids)
+    parents = gpd.GeoDataFrame(
+        {"community_name": ["<b>东湖</b>社区"]}, geometry=[grids.union_all()], crs=grids.crs
+    )
+    html = explore_allocation(alloc, parents=parents).get_root().render()
+    assert len(embedded_geojson(html)["gp-parent"]["features"]) == 1
+    from jinja2.utils import htmlsafe_json_dumps
+
+    # the name reaches the page as a JSON string set as text, never as markup
+    assert str(htmlsafe_json_dumps("<b>东湖</b>社区")) in html and "<b>东湖</b>" not in html
+    assert "gp-label-parent" in html
+    plain = explore_allocation(alloc).get_root().render()
+    assert "gp-parent" not in embedded_geojson(plain)

@@ -411,14 +411,29 @@ class GridPlan:
             kwargs.setdefault("units", self.territory.units.assign(grid=self.assignment))
             kwargs.setdefault("unit_column", "grid")
         if parents and "parents" not in kwargs:
-            boundaries = self.parent_boundaries()
-            if boundaries is not None:
-                kwargs["parents"] = boundaries
-                within = self.params["within"]
-                named = f"{within}_name" if f"{within}_name" in boundaries.columns else within
-                kwargs.setdefault("parent_column", named)
+            kwargs.update(self.parent_layer(lang))
         kwargs.setdefault("parent_label", self._parent_label(lang))
         return explore_grids(self.grids, column, lang=lang, **kwargs)
+
+    def parent_layer(self, lang: str = "en") -> dict[str, Any]:
+        """Map keywords for the parents the plan nests in (its ``within`` column).
+
+        ``parents``, ``parent_column`` and ``parent_label``; empty when the
+        plan is not nested. Pass them to
+        :func:`gridplan.maps.explore_allocation` to name the communities there too.
+
+        >>> a.explore(**plan.parent_layer())  # doctest: +SKIP
+        """
+        boundaries = self.parent_boundaries()
+        if boundaries is None:
+            return {}
+        within = self.params["within"]
+        named = f"{within}_name" if f"{within}_name" in boundaries.columns else within
+        return {
+            "parents": boundaries,
+            "parent_column": named,
+            "parent_label": self._parent_label(lang),
+        }
 
     def _parent_label(self, lang: str) -> str:
         from gridplan.i18n import column_label

@@ -31,7 +31,7 @@ from gridplan.maps._layers import (
     tip_html,
 )
 from gridplan.maps.coords import to_display
-from gridplan.maps.grids import add_grid_labels, add_grid_layer, add_streets
+from gridplan.maps.grids import add_grid_labels, add_grid_layer, add_parents, add_streets
 from gridplan.maps.tiles import resolve_tiles
 
 __all__ = ["explore_allocation"]
@@ -100,6 +100,9 @@ def explore_allocation(
     catchments: gpd.GeoDataFrame | None = None,
     streets: gpd.GeoDataFrame | None = None,
     plan_grids: pd.DataFrame | None = None,
+    parents: gpd.GeoDataFrame | None = None,
+    parent_column: str | None = None,
+    parent_label: str | None = None,
     lang: str = "en",
 ) -> folium.Map:
     """Draw an allocation: coverage per grid, service points, radii, people and links.
@@ -115,11 +118,11 @@ def explore_allocation(
     out altogether. ``streets`` adds a light street layer (offline context).
     ``plan_grids`` (``GridPlan.grids``) adds the plan's figures that the
     allocation does not carry (people, 60+, elderly living alone, community,
-    deviation) to the popups.
-    A grid's popup gives households, people, 60+, elderly living alone, its
-    lead worker and service point with their distances, and its deviation.
-    Tooltips name everything; all text is HTML-escaped; ``lang="zh"`` writes
-    them in Chinese. ``tiles`` as in :func:`~gridplan.maps.explore_grids`.
+    deviation) to the popups. ``parents`` outlines and names the communities
+    (``GridPlan.parent_layer()`` gives it with ``parent_column``/``parent_label``).
+    A grid's popup also gives its lead worker and service point with their
+    distances. All text is HTML-escaped; ``lang="zh"`` writes it in Chinese.
+    ``tiles`` as in :func:`~gridplan.maps.explore_grids`.
     ``catchments`` (from :func:`gridplan.coverage.catchments`) adds each open
     site's walking catchment (off at first).
 
@@ -161,10 +164,26 @@ def explore_allocation(
 
         add_catchments(m, catchments, gcj)
     _add_points(m, allocation, people, gcj, radii, show_unselected, lang)
-    if labels:
-        add_grid_labels(m, grids, gcj, lang)
+    _add_names(m, grids, (parents, parent_column, parent_label), gcj, labels, lang)
     _add_boxes(m, allocation, view, people, lang)
     return finish_map(m, bounds)
+
+
+def _add_names(
+    m: folium.Map,
+    grids: gpd.GeoDataFrame,
+    parents: tuple[gpd.GeoDataFrame | None, str | None, str | None],
+    gcj: bool,
+    labels: bool,
+    lang: str,
+) -> None:
+    """Community outlines and names (when given), then the grid labels, on top of the points."""
+    frame, column, label = parents
+    if frame is not None:
+        label = gettext(lang)("Community") if label is None else label
+        add_parents(m, frame, column, gcj, labels, label, lang)
+    if labels:
+        add_grid_labels(m, grids, gcj, lang)
 
 
 def _fill_column(grids: gpd.GeoDataFrame, column: str | None) -> str | None:

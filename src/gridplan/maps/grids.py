@@ -155,7 +155,7 @@ def explore_grids(
     if streets is not None:
         add_streets(m, streets, gcj, lang)
     if parents is not None:
-        _add_parents(m, parents, parent_column, gcj, labels, parent_label, lang)
+        add_parents(m, parents, parent_column, gcj, labels, parent_label, lang)
     if labels:
         add_grid_labels(m, grids, gcj, lang)
     return finish_map(m, bounds)
@@ -283,7 +283,7 @@ def add_streets(m: folium.Map, streets: gpd.GeoDataFrame, gcj: bool, lang: str =
     ).add_to(m)
 
 
-def _add_parents(
+def add_parents(
     m: folium.Map,
     parents: gpd.GeoDataFrame,
     column: str | None,
