@@ -303,14 +303,10 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
     if args.command == "batch":
         return _batch(args)
     if args.command == "demo":
-        from gridplan.datasets import load_sample
-        from gridplan.scenario.demo import demo_scenario
+        from gridplan.scenario.demo import demo_layers, demo_scenario
 
-        sample = load_sample()
-        names = ("units", "sites", "workers", "volunteers", "streets")
-        layers = {k: getattr(sample, k) for k in names}
         result = run_scenario(
-            _lang(demo_scenario(), args), args.out, layers=layers, progress=progress
+            _lang(demo_scenario(), args), args.out, layers=demo_layers(), progress=progress
         )
     elif args.command == "run":
         cfg = _lang(load_scenario(args.scenario), args)
