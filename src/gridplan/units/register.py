@@ -379,7 +379,8 @@ def issue_table(
     pos = np.array([p for _, p, _ in notes], dtype=np.int64)
     out = pd.DataFrame({"issue": [t[0] for t in notes], "row": table.index[pos]})
     for name in dict.fromkeys(c for c in (tkey, taddr) if c is not None):
-        out[name] = table[name].iloc[pos].to_numpy()
+        col = table[name].iloc[pos]
+        out[name] = col.astype(object).where(col.notna(), "").to_numpy()  # blank, not NaN
     hit = target[pos]
     out["matched_building"] = [ids[t] if t >= 0 else "" for t in hit.tolist()]
     for col, v in values.items():
