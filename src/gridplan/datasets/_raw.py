@@ -104,21 +104,15 @@ def make_buildings(
 ) -> gpd.GeoDataFrame:
     """Building footprints of the district's built plots (see the module docstring).
 
-    Footprints keep 3 m off every street centre line (a few plots reach across
-    a street where a sliver was merged into them).
+    Footprints keep 1 m off the street centre lines (plots reach them, and a few
+    reach across a street where a sliver was merged into them).
     """
     rng = _rng(seed)
-    lines = np.asarray(streets.geometry.array, dtype=object)
-    tree = shapely.STRtree(lines)
     rows, geoms = [], []
     for u in units.itertuples(index=False):
         if u.kind == "public" and any(w in u.name for w in OPEN_LAND):
             continue
         fp = _footprint(rng, u.geometry, u.kind)
-        near = tree.query(fp, predicate="dwithin", distance=3.0)
-        if len(near):
-            road = shapely.buffer(shapely.union_all(lines[near]), 3.0)
-            fp = _largest(_round(shapely.difference(fp, road)))
         rows.append(
             {
                 "building_id": u.unit_id,
@@ -128,7 +122,17 @@ def make_buildings(
             }
         )
         geoms.append(fp)
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs=units.crs)
+    return gpd.GeoDataFrame(rows, geometry=_off_roads(np.array(geoms), streets), crs=units.crs)
+
+
+def _off_roads(footprints: np.ndarray, streets: gpd.GeoDataFrame) -> np.ndarray:
+    """Footprints kept 1 m off every street centre line (the largest part where cut)."""
+    road = shapely.buffer(np.asarray(streets.geometry.array, dtype=object), 1.0)
+    hit = np.unique(shapely.STRtree(road).query(footprints, predicate="intersects")[0])
+    out = footprints.copy()
+    cut = shapely.difference(footprints[hit], shapely.union_all(road))
+    out[hit] = [_largest(_round(g)) for g in cut]
+    return out
 
 
 def _split(values: np.ndarray, n: int) -> np.ndarray:

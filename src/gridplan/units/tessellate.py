@@ -436,12 +436,15 @@ def _snap_across(
     left, right = left[keep][order], right[keep][order]
     coords, idx = shapely.get_coordinates(shapely.boundary(geoms), return_index=True)
     starts = np.searchsorted(idx, np.arange(len(geoms) + 1))
+    # the outline vertices of every neighbour, gathered per cell: one multipoint each
+    count = starts[right + 1] - starts[right]
+    first = np.repeat(starts[right] - np.cumsum(count) + count, count)
+    points = coords[first + np.arange(count.sum())]
+    owner_of = np.repeat(left, count)
+    cells_hit = np.unique(left)
+    refs = shapely.multipoints(points, indices=np.searchsorted(cells_hit, owner_of))
     out = geoms.copy()
-    bounds = np.searchsorted(left, np.arange(len(geoms) + 1))
-    for k in np.flatnonzero(np.diff(bounds)).tolist():
-        nbrs = right[bounds[k] : bounds[k + 1]]
-        ref = np.concatenate([coords[starts[j] : starts[j + 1]] for j in nbrs.tolist()])
-        out[k] = shapely.snap(geoms[k], shapely.multipoints(ref), _SNAP)
+    out[cells_hit] = shapely.snap(geoms[cells_hit], refs, _SNAP)
     return out[: len(cells)], (empty, out[len(cells) :])
 
 
