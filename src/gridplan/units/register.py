@@ -56,11 +56,12 @@ _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 def read_register(
     path: str | os.PathLike[str], encoding: str | None = None, sheet: str | int = 0
 ) -> pd.DataFrame:
-    """Read a register table from ``.csv`` or ``.xlsx``; every cell is text (or missing).
+    """Read a register table from ``.csv``, ``.xlsx`` or ``.xls``; every cell is text (or missing).
 
     ``encoding=None`` tries UTF-8 (with or without BOM), then GB18030 (a
-    superset of GBK and GB2312). The encoding used is in ``df.attrs["encoding"]``.
-    The index is the spreadsheet row number (``row``; the header is row 1).
+    superset of GBK and GB2312). The encoding used is in ``df.attrs["encoding"]``
+    (``"xlsx"``/``"xls"`` for Excel files). ``.xls`` needs the extra ``xls``
+    (xlrd). The index is the spreadsheet row number (``row``; the header is row 1).
 
     >>> read_register("missing.csv")
     Traceback (most recent call last):
@@ -77,12 +78,15 @@ def read_register(
         except (ValueError, KeyError, OSError) as exc:
             raise InputError(f"could not read register file {str(path)!r}: {exc}.") from exc
         used = "xlsx"
+    elif suffix == ".xls":
+        from gridplan.units._xls import read_xls
+
+        df, used = read_xls(path, sheet), "xls"
     elif suffix in (".csv", ".txt", ".tsv"):
         return _read_csv(path, encoding, sep="\t" if suffix == ".tsv" else ",")
     else:
         raise InputError(
-            f"register file {str(path)!r}: unknown type {suffix!r}; use .csv or .xlsx "
-            "(save .xls files as .xlsx)."
+            f"register file {str(path)!r}: unknown type {suffix!r}; use .csv, .xlsx or .xls."
         )
     return _finish(df, used)
 
