@@ -122,6 +122,16 @@ def _unknown(key: str, allowed: set[str], where: str, source: str) -> ConfigErro
     )
 
 
+def _one_units_section(raw: dict[str, Any], source: str) -> None:
+    given = [s for s in _UNITS_SECTIONS if s in raw]
+    if len(given) != 1:
+        raise ConfigError(
+            f"{source}: give exactly one of [units] (a polygon layer of units: path, "
+            "population, ...) or [layers] (raw layers made into one unit per building: "
+            f"boundaries, buildings, roads, register, ...); got {len(given)}."
+        )
+
+
 def parse_scenario(
     raw: dict[str, Any], base: str | os.PathLike[str] | None = None, source: str = "scenario"
 ) -> dict[str, Any]:
@@ -139,13 +149,7 @@ def parse_scenario(
             f"{source}: schema_version = {version!r} is not supported; this gridplan reads "
             f"version {SCHEMA_VERSION}."
         )
-    given_units = [s for s in _UNITS_SECTIONS if s in raw]
-    if len(given_units) != 1:
-        raise ConfigError(
-            f"{source}: give exactly one of [units] (a polygon layer of units: path, "
-            "population, ...) or [layers] (raw layers made into one unit per building: "
-            f"boundaries, buildings, roads, register, ...); got {len(given_units)}."
-        )
+    _one_units_section(raw, source)
     out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "name": raw.get("name", "scenario")}
     for section, spec in SCHEMA.items():
         if section in _UNITS_SECTIONS and section not in raw:

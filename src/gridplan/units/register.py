@@ -347,7 +347,14 @@ def issue_table(
     ``issue`` is one of :data:`ISSUES`; ``row`` the row label, then the row's
     key and address as written, ``matched_building`` (empty when unplaced),
     the row's counts as read and a ``note``. Rows matched by key without
-    defect are not listed.
+    defect are not listed. :func:`join_register` puts it in ``report.issues``:
+
+    >>> import geopandas as gpd, shapely
+    >>> b = gpd.GeoDataFrame({"bid": ["B1"]}, geometry=[shapely.box(0, 0, 9, 9)], crs=32650)
+    >>> reg = pd.DataFrame({"bid": ["B1", "B9"], "households": ["3", "2户"]})
+    >>> _, report = join_register(b, reg, on="bid")
+    >>> report.issues[["issue", "row", "bid", "households"]].values.tolist()
+    [['unplaced', 1, 'B9', 2]]
     """
     tkey, taddr = columns
     n = len(table)
