@@ -202,6 +202,7 @@ def bench_sample() -> dict[str, Any]:
     """The sample's register defects and roads (see the module docstring, item 3)."""
     from gridplan import Territory, divide
     from gridplan.datasets import load_sample
+    from gridplan.scenario.demo import demo_scenario
     from gridplan.units import join_register, read_register
 
     s = load_sample()
@@ -220,14 +221,17 @@ def bench_sample() -> dict[str, Any]:
             "issues": rep.issues["issue"].value_counts().sort_index().to_dict(),
             "households": rep.totals["households"],
         }
+    segment = demo_scenario()["layers"]["segment"]  # the demo's sampling of footprints
     t, cpu = time.perf_counter(), time.process_time()
     territory = Territory.from_layers(
         boundaries=s.communities, buildings=s.buildings, roads=s.streets, register=s.register,
         on="building_id", address="address", parent="community", population="residents",
+        segment=segment,
     )  # fmt: skip
     out["from_layers"] = {
         "seconds": round(time.perf_counter() - t, 2),
         "cpu_seconds": round(time.process_time() - cpu, 2),
+        "segment_m": segment,
         "units": len(territory.units),
         "edges": territory.graph.number_of_edges(),
         "edges_on_roads": sum(1 for *_, r in territory.graph.edges(data="road") if r),

@@ -31,6 +31,7 @@ DEMO: dict[str, Any] = {
         "population": "residents",
         "households": "households",
         "demand": ["age60plus", "elderly_alone", "disabled", "children"],
+        "segment": 4.0,  # large apartment slabs: coarser sampling, same grids, less time
     },
     "divide": {
         "households_per_grid": 300,
