@@ -331,7 +331,8 @@ def test_register_defects_are_reported_and_households_conserved(sample: SampleDa
     assert len(by_kind["nearest_in_compound"]) == 1 and by_kind["unplaced"] == ["工人新村5号楼"]
     assert issues.loc[issues["issue"] == "unplaced", "building_id"].tolist() == ["B9990"]
     assert len(by_kind["duplicate"]) == 1 and report.duplicate_rows == [558]
-    assert report.blank_counts == {"disabled": [1890]}
+    assert report.blank_counts == {"disabled": [1891]}
+    assert sample.register.loc[638, "households"] == "4户"
     assert len(DEFECTS) == 8
     # every address match lands on the building whose name it spells differently
     names = sample.units.set_index("unit_id")["name"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -157,13 +158,14 @@ def _register_rows(units: gpd.GeoDataFrame) -> list[list[str]]:
     return rows
 
 
-def _apartment(rows: list[list[str]], pick: int) -> int:
-    """The first row at or after ``pick`` of an apartment building ("...号楼")."""
+def _row(rows: list[list[str]], pick: int, used: set[int], apartment: bool = False) -> int:
+    """The first keyed row at or after ``pick`` not ``used`` yet (of an apartment: "...号楼")."""
     for k in range(pick, pick + len(rows)):
         k %= len(rows)
-        if "号楼" in rows[k][1] and rows[k][0]:
+        if k not in used and rows[k][0] and (not apartment or "号楼" in rows[k][1]):
+            used.add(k)
             return k
-    raise AssertionError("the sample has no apartment buildings")  # pragma: no cover
+    raise AssertionError("the sample has too few buildings")  # pragma: no cover
 
 
 def _full_width(text: str) -> str:
@@ -173,7 +175,9 @@ def _full_width(text: str) -> str:
 def _defects(rng: np.random.Generator, rows: list[list[str]], units: gpd.GeoDataFrame) -> None:
     """Write the register's defects (:data:`DEFECTS`) into ``rows``, in place."""
     picks = rng.choice(len(rows), size=8, replace=False).tolist()
-    a = [_apartment(rows, p) for p in picks[:4]]
+    used: set[int] = set()  # one defect per row
+    a = [_row(rows, p, used, apartment=True) for p in picks[:4]]
+    dup, unit_text, blank = (_row(rows, p, used) for p in picks[4:7])
     unit, room = int(rng.integers(1, 4)), int(rng.integers(1, 7)) * 100 + int(rng.integers(1, 4))
     for k, kind in zip(a[:3], ("full_width", "variant", "room"), strict=True):
         name = rows[k][1].split("号楼")[0] + "号楼"
@@ -186,13 +190,13 @@ def _defects(rng: np.random.Generator, rows: list[list[str]], units: gpd.GeoData
             rows[k][1] = f"{name}{unit}单元{room}室"
     # a new building of a known compound, not yet surveyed: it goes to its nearest neighbour
     stem = rows[a[3]][1].split("号楼")[0].rstrip("0123456789")
-    numbers = [int(n) for n in units["name"].str.extract(rf"^{stem}(\d+)号楼$")[0].dropna()]
+    pattern = rf"^{re.escape(stem)}(\d+)号楼$"
+    numbers = [int(n) for n in units["name"].str.extract(pattern)[0].dropna()]
     rows.append(["", f"{stem}{max(numbers) + 1}号楼", "24", "66", "12", "1", "1", "10"])
     rows.append(["B9990", "工人新村5号楼", "18", "47", "11", "1", "0", "6"])
-    dup = picks[4]
-    rows.insert(dup + 1, list(rows[dup]))
-    rows[picks[5]][2] = f"{rows[picks[5]][2]}户"
-    rows[picks[6]][6] = ""
+    rows[unit_text][2] = f"{rows[unit_text][2]}户"
+    rows[blank][6] = ""
+    rows.insert(dup + 1, list(rows[dup]))  # last: the positions above stay put
 
 
 def make_register(units: gpd.GeoDataFrame, seed: int) -> str:
