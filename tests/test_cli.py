@@ -387,10 +387,25 @@ def test_divide_from_raw_layers(tmp_path):
         (["--buildings", "b.geojson"], "--boundaries and --buildings"),
         (["units.geojson"], "--population is required"),
         (["--boundaries", "a", "--buildings", "b", "--snap", "1"], "--snap apply to a units"),
-        (["--boundaries", "a", "--buildings", "b", "--on", "bid"], "layers.register"),
+        (
+            ["--boundaries", "bnd.geojson", "--buildings", "bld.geojson", "--on", "bid"],
+            "(option --register)",
+        ),
+        (
+            [
+                "--boundaries",
+                "bnd.geojson",
+                "--buildings",
+                "bld.geojson",
+                "--register",
+                "register.csv",
+            ],
+            "(option --on)",
+        ),
     ],
 )
 def test_divide_units_or_raw_layers_exits_2(tmp_path, args, pattern):
+    raw_layers(tmp_path)
     res = gridplan("divide", *args, "--grids", "2", "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert res.returncode == 2 and pattern in res.stderr, res.stderr
     assert "Traceback" not in res.stderr

@@ -432,6 +432,9 @@ _OPTION_HINTS = (
     ("crs=...", "--crs"),
     ("time_limit", "--time-limit"),
     ("demand=", "--demand"),
+    ("on=<building key column>", "--on"),
+    ("address=<address column>", "--address"),
+    ("layers.register", "--register"),
 )
 
 
