@@ -90,7 +90,7 @@ def load_sample(seed: int = SAMPLE_SEED) -> SampleData:
     """Return the synthetic sample district (fresh copies; safe to modify).
 
     The default seed gives exactly the committed ``sample_data`` files; the
-    first call takes about a second, later calls reuse a cache.
+    first call takes two to three seconds, later calls reuse a cache.
 
     >>> s = load_sample()
     >>> s.units.loc[0, "unit_id"], s.units.crs == s.crs
