@@ -291,7 +291,7 @@ def test_demo_and_shipped_scenario_give_the_same_files(tmp_path):
     territory = Territory.from_layers(
         boundaries=lay["boundaries"], buildings=lay["buildings"], roads=lay["roads"],
         register=lay["register"], on=lay["on"], address=lay["address"], parent=lay["parent"],
-        population=lay["population"], demand=lay["demand"],
+        population=lay["population"], demand=lay["demand"], segment=lay["segment"],
     )  # fmt: skip
     from_units = GridPlan.from_file(demo / "plan.geojson", territory)
     assert from_units == GridPlan.from_file(demo / "grids.geojson", territory)
