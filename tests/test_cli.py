@@ -404,11 +404,16 @@ def test_divide_from_raw_layers(tmp_path):
         ),
     ],
 )
-def test_divide_units_or_raw_layers_exits_2(tmp_path, args, pattern):
+def test_divide_units_or_raw_layers_exits_2(tmp_path, monkeypatch, capsys, args, pattern):
+    """In-process (`main` is what the console script calls): one line, exit code 2."""
+    from gridplan.cli import main
+
     raw_layers(tmp_path)
-    res = gridplan("divide", *args, "--grids", "2", "--out", str(tmp_path / "o"), cwd=tmp_path)
-    assert res.returncode == 2 and pattern in res.stderr, res.stderr
-    assert "Traceback" not in res.stderr
+    monkeypatch.chdir(tmp_path)
+    assert main(["divide", *args, "--grids", "2", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert pattern in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o").exists()
 
 
 # --- options, warnings and the shell's conventions ---------------------------------------
