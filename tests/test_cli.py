@@ -361,7 +361,7 @@ def test_divide_from_raw_layers(tmp_path):
                    str(p["buildings"]), "--roads", str(p["roads"]), "--register",
                    str(p["register"]), "--on", "bid", "--address", "addr", "--within",
                    "community", "--grids", "4", "--tolerance", "0.3", "--road-weight",
-                   "primary=4", "--out", str(out))  # fmt: skip
+                   "primary=4", "--encoding", "gbk", "--out", str(out))  # fmt: skip
     assert res.returncode == 0, res.stderr
     issues = pd.read_csv(out / "match_report.csv", encoding="utf-8-sig", dtype={"row": int})
     kinds = dict(zip(issues["row"], issues["issue"], strict=True))
