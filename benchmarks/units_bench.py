@@ -9,7 +9,12 @@
    20,000 buildings (95 % by key, 4 % by an address written differently, 1 % unknown
    buildings of known compounds or unknown addresses). Also :func:`read_register` of
    the same table as a GBK CSV.
-3. ``shanghai`` (``../shared/data/shanghai_bund``, skipped when absent): residential
+3. ``sample``: the sample district's raw layers (``sample_data/``: 2,228 footprints,
+   streets, a 2,298-row register with the defects listed in ``sample_data/README.md``):
+   match rate by key and by address for the UTF-8 and the GBK register, the time of
+   ``Territory.from_layers``, and the share of grid boundary on roads with
+   ``road_weight`` 0 and 2 (the demo's division settings).
+4. ``shanghai`` (``../shared/data/shanghai_bund``, skipped when absent): residential
    land tessellated into one unit per building, roads (major/minor/path) and rail +
    water as barriers; households are an ESTIMATE (footprint × floors (height / 3 m,
    6 floors when unknown) ÷ 90 m²); divided into grids of about 300 estimated
@@ -18,7 +23,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/units_bench.py tess register shanghai \\
+    .venv/bin/python benchmarks/units_bench.py tess register sample shanghai \\
         --markdown benchmarks/results/units.md
 """
 
@@ -193,6 +198,60 @@ def bench_register(n_rows: int = 1_000_000, n_buildings: int = 20_000) -> dict[s
     }
 
 
+def bench_sample() -> dict[str, Any]:
+    """The sample's register defects and roads (see the module docstring, item 3)."""
+    from gridplan import Territory, divide
+    from gridplan.datasets import load_sample
+    from gridplan.scenario.demo import demo_scenario
+    from gridplan.units import join_register, read_register
+
+    s = load_sample()
+    out: dict[str, Any] = {}
+    for name in ("register.csv", "register_gbk.csv"):
+        table = read_register(ROOT / "sample_data" / name)
+        _, rep = join_register(s.buildings, table, on="building_id", address="address")
+        out[name] = {
+            "encoding": table.attrs["encoding"],
+            "rows": rep.n_rows,
+            "by_key": rep.matched_by_key,
+            "by_address": len(rep.matched_by_address),
+            "to_compound": len(rep.assigned_by_stem),
+            "unplaced": len(rep.unplaced),
+            "match_rate": {k: round(v, 4) for k, v in rep.match_rate.items()},
+            "issues": rep.issues["issue"].value_counts().sort_index().to_dict(),
+            "households": rep.totals["households"],
+        }
+    segment = demo_scenario()["layers"]["segment"]  # the demo's sampling of footprints
+    t, cpu = time.perf_counter(), time.process_time()
+    territory = Territory.from_layers(
+        boundaries=s.communities, buildings=s.buildings, roads=s.streets, register=s.register,
+        on="building_id", address="address", parent="community", population="residents",
+        segment=segment,
+    )  # fmt: skip
+    out["from_layers"] = {
+        "seconds": round(time.perf_counter() - t, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+        "segment_m": segment,
+        "units": len(territory.units),
+        "edges": territory.graph.number_of_edges(),
+        "edges_on_roads": sum(1 for *_, r in territory.graph.edges(data="road") if r),
+    }
+    for weight in (0.0, 2.0):
+        t = time.perf_counter()
+        plan = divide(territory, households_per_grid=300, tolerance=0.10, within="community",
+                      seed=0, road_weight=weight)  # fmt: skip
+        m = plan.metrics
+        out[f"road_weight_{weight:g}"] = {
+            "road_boundary_share": round(m["road_boundary_share"], 4),
+            "boundary_km": round(m["boundary_length"] / 1000, 2),
+            "mean_polsby_popper": round(m["mean_polsby_popper"], 3),
+            "n_grids": m["n_grids"],
+            "n_outside_tolerance": m["n_outside_tolerance"],
+            "seconds": round(time.perf_counter() - t, 2),
+        }
+    return out
+
+
 def shanghai_layers(area: str = "all") -> tuple[Any, Any, Any, Any]:
     """Boundaries, buildings (with estimated households), roads, barriers of the Bund.
 
@@ -296,7 +355,7 @@ def bench_shanghai() -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", nargs="*", default=["tess", "register", "shanghai"])
+    ap.add_argument("what", nargs="*", default=["tess", "register", "sample", "shanghai"])
     ap.add_argument("--sizes", default="2000,20000,100000")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--markdown", type=Path)
@@ -314,6 +373,8 @@ def main() -> None:
     if "register" in args.what:
         results["register"] = bench_register()
         print(results["register"], flush=True)
+    if "sample" in args.what:
+        results["sample"] = bench_sample()
     if "shanghai" in args.what:
         results["shanghai"] = bench_shanghai()
     text = "```json\n" + json.dumps(results, indent=2, ensure_ascii=False) + "\n```\n"

@@ -14,12 +14,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gridplan.datasets import LAYERS, SAMPLE_SEED, make_county_town, to_geojson
+from gridplan.datasets import (
+    LAYERS,
+    REGISTER_FILES,
+    SAMPLE_SEED,
+    make_county_town,
+    register_csv,
+    to_geojson,
+)
 from gridplan.io.atomic import write_text
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
-    """Write one GeoJSON file per layer and return their paths."""
+    """Write one GeoJSON file per layer and the household register; return their paths."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     parser.add_argument("--seed", type=int, default=SAMPLE_SEED)
@@ -30,6 +37,10 @@ def main(argv: list[str] | None = None) -> list[Path]:
         path = args.out / f"{name}.geojson"
         write_text(path, to_geojson(layers[name], name))  # atomic: temp file then rename
         paths.append(path)
+    text = register_csv(args.seed)
+    for name, encoding in REGISTER_FILES.items():  # the same table, UTF-8 and GBK
+        write_text(args.out / name, text, encoding=encoding)
+        paths.append(args.out / name)
     return paths
 
 

@@ -175,6 +175,17 @@ def test_missing_region_codes_and_varying_budget_are_input_errors(tmp_path: Path
         run_batch(cfg, "street", tmp_path / "o", workers=1)
 
 
+def test_raw_layers_scenario_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    from gridplan.scenario import parse_scenario
+
+    cfg = parse_scenario(
+        {"layers": {"boundaries": "c.gpkg", "buildings": "b.gpkg"}, "divide": {"grids": 2}}
+    )
+    with pytest.raises(ConfigError, match=r"splits a \[units\] layer.*`gridplan run`"):
+        run_batch(cfg, "community", tmp_path / "o", workers=1)
+    assert not (tmp_path / "o").exists()
+
+
 def test_partitioned_geoparquet_and_folder_per_region_match_geopackage(tmp_path: Path) -> None:
     pytest.importorskip("pyarrow", reason="GeoParquet needs pyarrow")
     city = make_city(2, side=3, seed=4)

@@ -285,14 +285,26 @@ def test_demo_and_shipped_scenario_give_the_same_files(tmp_path):
 
     metrics = json.loads((demo / "metrics.json").read_text())
     assert metrics["n_outside_tolerance"] == 0 and metrics["contiguous"] is True
+    assert metrics["road_boundary_share"] > 0.5  # the demo's units come from raw layers
     cfg = load_scenario(REPO / "sample_data" / "scenario.toml")
-    u = cfg["units"]
-    territory = Territory.from_file(u["path"], population=u["population"],
-                                    households=u["households"], id=u["id"], parent=u["parent"],
-                                    demand=u["demand"])  # fmt: skip
+    lay = cfg["layers"]
+    territory = Territory.from_layers(
+        boundaries=lay["boundaries"], buildings=lay["buildings"], roads=lay["roads"],
+        register=lay["register"], on=lay["on"], address=lay["address"], parent=lay["parent"],
+        population=lay["population"], demand=lay["demand"], segment=lay["segment"],
+    )  # fmt: skip
     from_units = GridPlan.from_file(demo / "plan.geojson", territory)
     assert from_units == GridPlan.from_file(demo / "grids.geojson", territory)
     assert from_units.grids["households"].sum() == territory.totals["households"]
+    # households conserved end to end: the register = the grids + the unplaced rows
+    register = pd.read_csv(lay["register"], dtype=str)
+    in_register = pd.to_numeric(register["households"].str.rstrip("户")).sum()
+    issues = pd.read_csv(demo / "match_report.csv", encoding="utf-8-sig")
+    unplaced = issues.loc[issues["issue"] == "unplaced", "households"].sum()
+    assert unplaced > 0 and in_register == from_units.grids["households"].sum() + unplaced
+    report = (demo / "report.md").read_text(encoding="utf-8")
+    assert "## Household register" in report
+    assert "| matched_by_address | 945 |  | 凤凰家属院1幢 | B0929 | 16 |" in report
 
     data = json.loads((demo / "allocation.json").read_text(encoding="utf-8"))
     assert data["schema_version"] == 1 and data["cost"]["total"] <= 9_000_000
@@ -301,6 +313,107 @@ def test_demo_and_shipped_scenario_give_the_same_files(tmp_path):
     html = (demo / "map.html").read_text(encoding="utf-8")
     assert '<meta charset="utf-8">' in html.lower() or "charset=utf-8" in html.lower()
     assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", html)
+
+
+# --- divide from raw layers ------------------------------------------------------------------
+
+
+def raw_layers(tmp_path: Path) -> dict[str, Path]:
+    """Two communities, a slanted road, 16 buildings, a GBK register with a row keyed only
+    by a variant address, a row for an unknown building and one for a hostile name."""
+    crs = "EPSG:32650"
+    bnd = gpd.GeoDataFrame(
+        {"community": ["东社区", "西社区"]},
+        geometry=[shapely.box(0, 0, 200, 200), shapely.box(200, 0, 400, 200)],
+        crs=crs,
+    )
+    road = gpd.GeoDataFrame(
+        {"kind": ["primary"]}, geometry=[shapely.LineString([(-5, 60), (405, 140)])], crs=crs
+    )
+    geoms, ids, addr = [], [], []
+    for k, (x, y) in enumerate((x, y) for x in (20, 70, 120, 160, 220, 270, 320, 360)
+                               for y in (10, 160)):  # fmt: skip
+        geoms.append(shapely.box(x, y, x + 18, y + 14))
+        ids.append(f"B{k:02d}")
+        addr.append(f"幸福小区{k + 1}号楼")
+    bld = gpd.GeoDataFrame({"bid": ids, "addr": addr}, geometry=geoms, crs=crs)
+    rows = [f"{b},{a},{10 + k},{25 + k}" for k, (b, a) in enumerate(zip(ids, addr, strict=True))]
+    rows[3] = ",幸福小区４幢,13,28"  # no key: matched by the address
+    rows.append("B99,工人新村1号楼,7,15")  # unknown building: unplaced, still counted
+    rows.append(",=HYPERLINK(1)<b>x</b>,2,3")  # no key, no such address: unplaced
+    text = "bid,addr,households,residents\n" + "\n".join(rows) + "\n"
+    names = {"boundaries": "bnd.geojson", "buildings": "bld.geojson", "roads": "roads.geojson",
+             "register": "register.csv"}  # fmt: skip
+    paths = {k: tmp_path / v for k, v in names.items()}
+    bnd.to_file(paths["boundaries"])
+    bld.to_file(paths["buildings"])
+    road.to_file(paths["roads"])
+    paths["register"].write_bytes(text.encode("gbk"))
+    return paths
+
+
+def test_divide_from_raw_layers(tmp_path):
+    """`gridplan divide --boundaries --buildings --roads --register`: units per building,
+    the register joined by key then address, the match report written, households kept."""
+    p = raw_layers(tmp_path)
+    out = tmp_path / "out"
+    res = gridplan("divide", "--boundaries", str(p["boundaries"]), "--buildings",
+                   str(p["buildings"]), "--roads", str(p["roads"]), "--register",
+                   str(p["register"]), "--on", "bid", "--address", "addr", "--within",
+                   "community", "--grids", "4", "--tolerance", "0.3", "--road-weight",
+                   "primary=4", "--encoding", "gbk", "--out", str(out))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    issues = pd.read_csv(out / "match_report.csv", encoding="utf-8-sig", dtype={"row": int})
+    kinds = dict(zip(issues["row"], issues["issue"], strict=True))
+    assert kinds == {5: "matched_by_address", 18: "unplaced", 19: "unplaced"}
+    assert issues.loc[issues["row"] == 5, "matched_building"].item() == "B03"
+    grids = gpd.read_file(out / "grids.geojson")
+    register_total = sum(10 + i for i in range(16)) + 7 + 2
+    assert grids["households"].sum() + 7 + 2 == register_total
+    assert issues.loc[issues["row"] == 19, "addr"].item().startswith("'=")  # not a formula
+    params = json.loads((out / "grids.geojson").read_text())["gridplan"]["params"]
+    assert params["road_weight"] == {"primary": 4.0}
+    assert json.loads((out / "metrics.json").read_text())["road_boundary_share"] > 0
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "<b>" not in report and "&lt;b&gt;" in report  # register text is escaped
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<b>=HYPERLINK" not in html
+
+
+@pytest.mark.parametrize(
+    ("args", "pattern"),
+    [
+        (["units.geojson", "--boundaries", "b.geojson"], "not both"),
+        (["--buildings", "b.geojson"], "--boundaries and --buildings"),
+        (["units.geojson"], "--population is required"),
+        (["--boundaries", "a", "--buildings", "b", "--snap", "1"], "--snap apply to a units"),
+        (
+            ["--boundaries", "bnd.geojson", "--buildings", "bld.geojson", "--on", "bid"],
+            "(option --register)",
+        ),
+        (
+            [
+                "--boundaries",
+                "bnd.geojson",
+                "--buildings",
+                "bld.geojson",
+                "--register",
+                "register.csv",
+            ],
+            "(option --on)",
+        ),
+    ],
+)
+def test_divide_units_or_raw_layers_exits_2(tmp_path, monkeypatch, capsys, args, pattern):
+    """In-process (`main` is what the console script calls): one line, exit code 2."""
+    from gridplan.cli import main
+
+    raw_layers(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["divide", *args, "--grids", "2", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert pattern in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o").exists()
 
 
 # --- options, warnings and the shell's conventions ---------------------------------------

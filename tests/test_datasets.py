@@ -15,7 +15,18 @@ import pandas as pd
 import pytest
 import shapely
 
-from gridplan.datasets import LAYERS, SKILLS, SampleData, load_sample, make_county_town
+from gridplan.datasets import (
+    DEFECTS,
+    LAYERS,
+    REGISTER_FILES,
+    SKILLS,
+    SampleData,
+    load_sample,
+    make_county_town,
+    register_csv,
+)
+from gridplan.units import join_register, read_register
+from gridplan.units._address import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "sample_data"
@@ -90,12 +101,13 @@ def test_generate_script_matches_committed_files(tmp_path: Path) -> None:
         pytest.skip("sample_data/ not present (installed package)")
     script = SAMPLE_DIR / "generate.py"
     subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], check=True)
-    for name in LAYERS:
-        new = (tmp_path / f"{name}.geojson").read_bytes()
-        assert new == (SAMPLE_DIR / f"{name}.geojson").read_bytes(), name
+    files = [f"{name}.geojson" for name in LAYERS] + list(REGISTER_FILES)
+    for name in files:
+        new = (tmp_path / name).read_bytes()
+        assert new == (SAMPLE_DIR / name).read_bytes(), name
     assert not list(tmp_path.glob(".*.tmp")), "atomic writes left temporary files"
-    total = sum((SAMPLE_DIR / f"{n}.geojson").stat().st_size for n in LAYERS)
-    assert total < 2_000_000
+    total = sum((SAMPLE_DIR / n).stat().st_size for n in files)
+    assert total < 3_000_000
 
 
 def test_committed_files_match_load_sample(sample: SampleData) -> None:
@@ -274,3 +286,70 @@ def test_other_seed_is_also_well_formed() -> None:
     for _, grp in u.groupby("community"):
         mine = grp.geometry.to_numpy()
         assert connected(len(mine), rook_pairs(mine))
+
+
+# --------------------------------------------------------------------------- raw layers
+
+
+def test_a_footprint_inside_every_built_plot_none_on_open_land(sample: SampleData) -> None:
+    b, u = sample.buildings, sample.units.set_index("unit_id")
+    assert b["building_id"].is_unique and b.is_valid.all() and (b.geom_type == "Polygon").all()
+    plots = u.loc[b["building_id"]]
+    assert shapely.within(b.geometry.to_numpy(), plots.geometry.to_numpy()).all()
+    assert (b.area.to_numpy() < plots.area.to_numpy()).all()
+    assert not b.intersects(sample.streets.union_all()).any()  # none reaches into a road
+    open_land = set(u.index) - set(b["building_id"])
+    assert open_land and (u.loc[sorted(open_land), "kind"] == "public").all()
+    assert u.loc[sorted(open_land), "name"].str.contains("公园|广场|苗圃").all()
+    lived_in = u.index[u["households"] > 0]
+    assert set(lived_in) <= set(b["building_id"])
+    assert set(b["use"]) == {"residential", "public"}
+
+
+def test_register_files_are_one_table_in_two_encodings(sample: SampleData) -> None:
+    if not (SAMPLE_DIR / "register.csv").exists():
+        pytest.skip("sample_data/ not present (installed package)")
+    utf8 = read_register(SAMPLE_DIR / "register.csv")
+    gbk = read_register(SAMPLE_DIR / "register_gbk.csv")
+    assert utf8.attrs["encoding"] == "utf-8" and gbk.attrs["encoding"] in ("gbk", "gb18030")
+    pd.testing.assert_frame_equal(utf8, gbk)
+    pd.testing.assert_frame_equal(utf8, sample.register)
+    with pytest.raises(UnicodeDecodeError):
+        (SAMPLE_DIR / "register_gbk.csv").read_bytes().decode("utf-8")
+    assert register_csv() == (SAMPLE_DIR / "register.csv").read_text(encoding="utf-8")
+
+
+def test_register_defects_are_reported_and_households_conserved(sample: SampleData) -> None:
+    joined, report = join_register(
+        sample.buildings, sample.register, on="building_id", address="address"
+    )
+    issues = report.issues
+    by_kind = issues.groupby("issue")["address"].apply(list).to_dict()
+    assert len(by_kind["matched_by_address"]) == 3
+    variants = "".join(by_kind["matched_by_address"])
+    assert "幢" in variants and "室" in variants and any("０" <= c <= "９" for c in variants)
+    assert len(by_kind["nearest_in_compound"]) == 1 and by_kind["unplaced"] == ["工人新村5号楼"]
+    assert issues.loc[issues["issue"] == "unplaced", "building_id"].tolist() == ["B9990"]
+    assert len(by_kind["duplicate"]) == 1 and report.duplicate_rows == [558]
+    assert report.blank_counts == {"disabled": [1891]}
+    assert sample.register.loc[638, "households"] == "4户"
+    assert len(DEFECTS) == 8
+    # every address match lands on the building whose name it spells differently
+    names = sample.units.set_index("unit_id")["name"]
+    for _, row in issues[issues["issue"] == "matched_by_address"].iterrows():
+        assert normalise(names[row["matched_building"]]) == normalise(row["address"])
+        assert names[row["matched_building"]] != row["address"]
+    # households: the register = the buildings + the unplaced row; the buildings = the units
+    # + what the defects add (the duplicate row and the building missing from the survey)
+    t = report.totals["households"]
+    assert t["register"] == t["joined"] + t["unplaced"] and t["unplaced"] == 18
+    extra = issues.loc[issues["issue"].isin(["duplicate", "nearest_in_compound"]), "households"]
+    assert t["joined"] == sample.units["households"].sum() + extra.sum()
+    public = joined.set_index("building_id").loc[report.buildings_without_rows, "use"]
+    assert (public == "public").all()
+
+
+def test_raw_layers_of_another_seed_differ_and_stay_well_formed() -> None:
+    b = make_county_town(7)["buildings"]
+    assert b["building_id"].is_unique and b.is_valid.all()
+    assert register_csv(7) != register_csv(2024) and register_csv(7) == register_csv(7)

@@ -26,6 +26,16 @@ budget = 5_000_000
 """
 
 
+LAYERS = """
+[layers]
+boundaries = "data/communities.gpkg"
+buildings = "b.gpkg"
+roads = "roads.gpkg"
+register = "register.csv"
+on = "building_id"
+"""
+
+
 def write(tmp_path: Path, text: str) -> Path:
     p = tmp_path / "scenario.toml"
     p.write_text(text, encoding="utf-8")
@@ -54,7 +64,11 @@ def test_defaults_and_relative_paths(tmp_path):
             "exactly one of",
         ),
         ("schema_version = 9\n" + GOOD, "schema_version = 9"),
-        ("[divide]\ngrids = 3\n", r"\[units\] section is required"),
+        ("[divide]\ngrids = 3\n", r"exactly one of \[units\].*or \[layers\].*got 0"),
+        (GOOD + LAYERS, r"exactly one of \[units\].*got 2"),
+        (LAYERS.replace('buildings = "b.gpkg"\n', ""), r"layers\.buildings is required"),
+        (LAYERS.replace("roads =", "road ="), r"unknown key layers\.'road'.*'roads'"),
+        (LAYERS + "[divide]\ngrids = 2\nroad_weight = true\n", r"divide\.road_weight = True"),
         (GOOD + "\n[units\n", "not valid TOML"),
     ],
 )
@@ -69,18 +83,66 @@ def test_missing_file(tmp_path):
         load_scenario(tmp_path / "nope.toml")
 
 
+def test_raw_layers_table_defaults_and_relative_paths(tmp_path):
+    cfg = load_scenario(write(tmp_path, LAYERS + "[divide]\ngrids = 2\n"))
+    lay = cfg["layers"]
+    assert cfg["units"] is None
+    assert lay["boundaries"] == str((tmp_path / "data" / "communities.gpkg").resolve())
+    assert lay["register"] == str((tmp_path / "register.csv").resolve())
+    assert lay["on"] == "building_id" and lay["address"] is None and lay["encoding"] is None
+    assert (lay["population"], lay["households"], lay["road_class"]) == (
+        "residents", "households", "kind")  # fmt: skip
+    assert cfg["divide"]["road_weight"] == 2.0
+    weights = "[divide]\ngrids = 2\nroad_weight = { primary = 8, path = 0 }\n"
+    cfg = load_scenario(write(tmp_path, LAYERS + weights))
+    assert cfg["divide"]["road_weight"] == {"primary": 8, "path": 0}
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+_PATHS = ("path", "sites", "workers", "volunteers", "boundaries", "buildings", "roads", "register")
+
+
 def test_demo_scenario_matches_shipped_toml():
     cfg = demo_scenario()
     assert cfg["divide"]["households_per_grid"] == 300 and cfg["divide"]["within"] == "community"
-    shipped = Path(__file__).resolve().parents[1] / "sample_data" / "scenario.toml"
+    assert cfg["units"] is None and cfg["layers"]["register"] == "register.csv"
+    shipped = SAMPLE / "scenario.toml"
     if not shipped.exists():
         pytest.skip("sample_data/scenario.toml not generated in this checkout")
     other = load_scenario(shipped)
-    for section in ("divide", "allocate", "units"):
+    for section in ("divide", "allocate", "layers"):
         for key, value in cfg[section].items():
-            if key not in ("path", "sites", "workers", "volunteers"):
+            if key not in _PATHS:
                 assert other[section][key] == value, (section, key)
-    assert DEMO["name"] == other["name"]
+            else:
+                assert other[section][key] == (value and str((SAMPLE / value).resolve()))
+    assert other["units"] is None and DEMO["name"] == other["name"]
+
+
+def test_polygon_units_scenario_runs_the_same_district(tmp_path):
+    """sample_data/scenario_units.toml: the sample's ready-made polygon units, the demo's
+    settings; households are kept from the units file to the grids."""
+    from gridplan.scenario import run_scenario
+
+    shipped = SAMPLE / "scenario_units.toml"
+    if not shipped.exists():
+        pytest.skip("sample_data/ not present (installed package)")
+    cfg, demo = load_scenario(shipped), demo_scenario()
+    assert cfg["layers"] is None and Path(cfg["units"]["path"]).exists()
+    for section in ("divide", "allocate"):
+        for key, value in demo[section].items():
+            if key not in _PATHS and key != "road_weight":
+                assert cfg[section][key] == value, (section, key)
+    assert cfg["units"]["demand"] == demo["layers"]["demand"]
+    cfg["output"]["map"] = False
+    cfg["has_allocate"] = False  # the division is what differs from the demo
+    result = run_scenario(cfg, tmp_path / "out")
+    units = result.territory.units
+    assert result.plan.grids["households"].sum() == units["households"].sum() == 27_299
+    assert result.plan.metrics["n_outside_tolerance"] == 0
+    assert "road_boundary_share" not in result.plan.metrics or (
+        result.plan.metrics["road_boundary_share"] is None
+    )
 
 
 def test_staged_dir_leaves_output_untouched_on_failure(tmp_path):

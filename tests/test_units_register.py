@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -160,6 +164,36 @@ def test_xlsx_is_read(tmp_path):
     assert back.attrs["encoding"] == "xlsx"
     joined, rep = join_register(_buildings(), back, on="bid", address="addr", counts=COUNTS)
     assert joined["households"].sum() + rep.totals["households"]["unplaced"] == 48.0
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_xls_is_read_like_xlsx(tmp_path):
+    """tests/data/register.xls: the _register() rows saved by Excel 97-2003 (counts as numbers
+    where they are numbers); read through the extra 'xls' (xlrd) as the same text table."""
+    pytest.importorskip("xlrd", reason="the extra 'xls'")
+    back = read_register(DATA / "register.xls")
+    assert back.attrs["encoding"] == "xls" and back.index.tolist() == list(range(2, 9))
+    expected = _register().replace("", None)
+    assert back.fillna("").to_numpy().tolist() == expected.fillna("").to_numpy().tolist()
+    joined, rep = join_register(_buildings(), back, on="bid", address="addr", counts=COUNTS)
+    assert rep.matched_by_address == [4, 5] and rep.unplaced == [7]
+    assert joined["households"].sum() + rep.totals["households"]["unplaced"] == 48.0
+
+
+def test_xls_without_xlrd_names_the_extra(tmp_path):
+    code = (
+        "import sys; sys.modules['xlrd'] = None\n"
+        "from gridplan.units import read_register\n"
+        f"read_register({str(DATA / 'register.xls')!r})"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1
+    assert "InputError" in res.stderr and "pip install 'gridplan[xls]'" in res.stderr
+    (tmp_path / "register.ods").write_bytes(b"")
+    with pytest.raises(InputError, match=r"unknown type '\.ods'; use \.csv, \.xlsx or \.xls"):
+        read_register(tmp_path / "register.ods")
 
 
 def test_numeric_keys_read_as_numbers_still_match():

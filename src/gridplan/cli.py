@@ -8,6 +8,9 @@ print a traceback; warnings about the result go to stderr even with ``--quiet``.
     gridplan demo --out out
     gridplan run scenario.toml --out out
     gridplan divide units.gpkg --population pop --households hh --households-per-grid 300 --out out
+    gridplan divide --boundaries communities.gpkg --buildings buildings.gpkg --roads roads.gpkg \
+        --register register.csv --on building_id --address address --households-per-grid 300 \
+        --out out
     gridplan allocate out/grids.geojson --sites sites.geojson --budget 5e6 --out out2
     gridplan assess units.gpkg --population pop --households hh --grids grids.gpkg --out out3
     gridplan batch city.toml --regions street --out out --workers 8
@@ -91,8 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario file (.toml)")
     run.add_argument("--out", required=True, help="output folder")
 
-    div = sub.add_parser("divide", help="divide units into balanced, contiguous grids")
+    div = sub.add_parser(
+        "divide",
+        help="divide units (or raw layers: boundaries, buildings, roads, register) into grids",
+    )
     _units_options(div)
+    _layers_options(div)
     _divide_options(div)
     div.add_argument("--no-map", action="store_true", help="skip map.html")
     div.add_argument("--out", required=True, help="output folder")
@@ -127,9 +134,16 @@ def _csv_list(text: str) -> list[str]:
 # Options left out take the scenario schema's defaults (gridplan.scenario.SCHEMA): the
 # command line never repeats a default of its own.
 def _units_options(div: argparse.ArgumentParser) -> None:
-    div.add_argument("units", help="units file (GeoPackage, GeoJSON, Shapefile, zip)")
+    div.add_argument(
+        "units",
+        nargs="?",
+        help="units file (GeoPackage, GeoJSON, Shapefile, zip); or give raw layers "
+        "(--boundaries, --buildings, ...) instead",
+    )
     div.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
-    div.add_argument("--population", required=True, help="population column")
+    div.add_argument(
+        "--population", help="population column (required with a units file; raw layers: residents)"
+    )
     div.add_argument("--households", help="households column")
     div.add_argument("--id", help="unit id column (default: row order)")
     div.add_argument(
@@ -148,6 +162,34 @@ def _units_options(div: argparse.ArgumentParser) -> None:
     div.add_argument("--repair", action="store_true", default=None, help="fix invalid polygons")
 
 
+def _layers_options(div: argparse.ArgumentParser) -> None:
+    raw = div.add_argument_group(
+        "raw layers", "one unit per building instead of a units file (gridplan.units.from_layers)"
+    )
+    raw.add_argument("--boundaries", help="community/street boundary polygons")
+    raw.add_argument("--buildings", help="building footprints or points")
+    raw.add_argument("--roads", help="road centre lines (class column: kind); grids prefer them")
+    raw.add_argument("--barriers", help="rivers, rail, water: lines or polygons")
+    raw.add_argument("--register", help="household register (.csv or .xlsx)")
+    raw.add_argument("--on", help="building key column, in the buildings and the register")
+    raw.add_argument("--address", help="address column, for rows whose key is missing")
+    raw.add_argument("--encoding", help="register encoding (default: UTF-8 or GBK, detected)")
+    raw.add_argument("--road-class", help="class column of --roads (default: kind)")
+
+
+def _road_weight(text: str) -> float | dict[str, float]:
+    """``2`` or ``primary=8,path=0,default=2`` (road class -> weight)."""
+    try:
+        if "=" not in text:
+            return float(text)
+        pairs = (part.split("=", 1) for part in _csv_list(text))
+        return {k.strip(): float(v) for k, v in pairs}
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number (e.g. 2) or class=weight pairs (e.g. primary=8,path=0)"
+        ) from None
+
+
 def _divide_options(div: argparse.ArgumentParser) -> None:
     size = div.add_mutually_exclusive_group(required=True)
     size.add_argument("--grids", type=int, help="exact number of grids")
@@ -159,6 +201,12 @@ def _divide_options(div: argparse.ArgumentParser) -> None:
     div.add_argument("--within", help="parent column grids must nest in")
     div.add_argument("--seed", type=int)
     div.add_argument("--time-limit", type=float, metavar="SECONDS")
+    div.add_argument(
+        "--road-weight",
+        type=_road_weight,
+        metavar="W",
+        help="how much grids prefer to end on roads: a number, or class=weight pairs",
+    )
     div.add_argument(
         "--no-strict",
         dest="strict",
@@ -172,7 +220,12 @@ def _divide_options(div: argparse.ArgumentParser) -> None:
 _UNITS_KEYS = ("layer", "population", "households", "id", "demand", "crs", "metric_crs",
                "contiguity", "snap", "islands", "repair")  # fmt: skip
 _DIVIDE_KEYS = ("grids", "households_per_grid", "balance", "tolerance", "area_weight",
-                "compactness", "within", "seed", "time_limit", "strict")  # fmt: skip
+                "compactness", "within", "seed", "time_limit", "strict",
+                "road_weight")  # fmt: skip
+_LAYERS_KEYS = ("boundaries", "buildings", "roads", "barriers", "register", "on", "address",
+                "encoding", "road_class", "population", "households", "demand",
+                "islands")  # fmt: skip
+_UNITS_ONLY = ("layer", "id", "crs", "metric_crs", "contiguity", "snap", "repair")
 
 
 def _given(args: argparse.Namespace, keys: Sequence[str]) -> dict[str, Any]:
@@ -275,15 +328,40 @@ def _batch(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _divide_units(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The ``[units]`` or ``[layers]`` table the command line describes."""
+    raw_given = [f"--{k}" for k in ("boundaries", "buildings") if getattr(args, k)]
+    if args.units is not None:
+        extra = [f"--{k.replace('_', '-')}" for k in _LAYERS_KEYS[:9] if getattr(args, k)]
+        if extra:
+            raise ConfigError(
+                f"give a units file or raw layers, not both: {args.units!r} with "
+                f"{', '.join(extra)}. Drop the units file to build units from the layers."
+            )
+        if args.population is None:
+            raise ConfigError("--population is required with a units file (its population column).")
+        return "units", {"path": args.units, **_given(args, _UNITS_KEYS)}
+    if len(raw_given) < 2:
+        raise ConfigError(
+            "give a units file, or raw layers: --boundaries and --buildings (with --roads, "
+            "--register and --on/--address as you have them)."
+        )
+    units_only = [f"--{k.replace('_', '-')}" for k in _UNITS_ONLY if getattr(args, k) is not None]
+    if units_only:
+        raise ConfigError(f"{', '.join(units_only)} apply to a units file, not to raw layers.")
+    return "layers", _given(args, _LAYERS_KEYS)
+
+
 def _divide_config(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.scenario import parse_scenario
 
-    units = {"path": args.units, **_given(args, _UNITS_KEYS)}
+    section, units = _divide_units(args)
     if args.within:
         units["parent"] = args.within
     divide = _given(args, _DIVIDE_KEYS)
-    divide.setdefault("balance", "households" if args.households else "population")
-    raw = {"units": units, "divide": divide, "output": {"map": not args.no_map}}
+    hh = args.households or (section == "layers")  # raw layers: "households" by default
+    divide.setdefault("balance", "households" if hh else "population")
+    raw = {section: units, "divide": divide, "output": {"map": not args.no_map}}
     if args.lang:
         raw["output"]["lang"] = args.lang
     return parse_scenario(raw, base=".", source="command line")
@@ -302,14 +380,10 @@ def _run(args: argparse.Namespace, progress: _Progress) -> str:
     if args.command == "batch":
         return _batch(args)
     if args.command == "demo":
-        from gridplan.datasets import load_sample
-        from gridplan.scenario.demo import demo_scenario
+        from gridplan.scenario.demo import demo_layers, demo_scenario
 
-        sample = load_sample()
-        names = ("units", "sites", "workers", "volunteers", "streets")
-        layers = {k: getattr(sample, k) for k in names}
         result = run_scenario(
-            _lang(demo_scenario(), args), args.out, layers=layers, progress=progress
+            _lang(demo_scenario(), args), args.out, layers=demo_layers(), progress=progress
         )
     elif args.command == "run":
         cfg = _lang(load_scenario(args.scenario), args)
@@ -357,6 +431,9 @@ _OPTION_HINTS = (
     ("crs=...", "--crs"),
     ("time_limit", "--time-limit"),
     ("demand=", "--demand"),
+    ("on=<building key column>", "--on"),
+    ("address=<address column>", "--address"),
+    ("layers.register", "--register"),
 )
 
 

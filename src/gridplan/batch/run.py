@@ -80,6 +80,12 @@ def _config(cfg_or_path: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str
 
 def _sources(cfg: dict[str, Any], regions: str | None) -> dict[str, LayerSource]:
     u = cfg["units"]
+    if u is None:
+        raise ConfigError(
+            "gridplan batch splits a [units] layer by region; this scenario has [layers] "
+            "(raw layers). Run it per community with `gridplan run`, or save the units "
+            "(plan.geojson of a run) and give them as [units]."
+        )
     sources = {"units": LayerSource("units", u["path"], regions, u["layer"])}
     if cfg["has_allocate"]:
         for key in ("sites", "workers", "volunteers"):

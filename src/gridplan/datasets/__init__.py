@@ -10,6 +10,15 @@ an installed package without those files. Money figures are illustrative.
 (4547, 6)
 >>> int(s.units["households"].sum()) > 20_000
 True
+
+It also holds what a planner's project starts from: building footprints
+(``s.buildings``), the streets as a road layer with classes (``s.streets``,
+column ``kind``), the community boundaries and a household register with the
+usual defects (``s.register``, the table :func:`gridplan.units.read_register`
+reads from ``sample_data/register.csv``):
+
+>>> len(s.buildings), s.register.columns[:3].tolist()
+(2228, ['building_id', 'address', 'households'])
 """
 
 from __future__ import annotations
@@ -18,15 +27,19 @@ import functools
 from dataclasses import dataclass
 
 import geopandas as gpd
+import pandas as pd
 import pyproj
 
 from gridplan.datasets._county_town import CRS, LAYERS, SKILLS, make_county_town
 from gridplan.datasets._existing import make_existing
 from gridplan.datasets._geojson import to_geojson
+from gridplan.datasets._raw import DEFECTS, make_register, register_frame
 
 __all__ = [
     "CRS",
+    "DEFECTS",
     "LAYERS",
+    "REGISTER_FILES",
     "SAMPLE_SEED",
     "SKILLS",
     "ExistingSample",
@@ -35,20 +48,26 @@ __all__ = [
     "load_sample",
     "make_county_town",
     "make_existing",
+    "make_register",
+    "register_csv",
     "to_geojson",
 ]
 
 SAMPLE_SEED = 2024  # the seed of the committed sample_data files
+#: The household register's files in sample_data/: the same table in two encodings.
+REGISTER_FILES = {"register.csv": "utf-8", "register_gbk.csv": "gbk"}
 
 
 @dataclass(frozen=True)
 class SampleData:
-    """The six layers of the synthetic district, all in :attr:`crs` (EPSG:4547).
+    """The layers of the synthetic district, all in :attr:`crs` (EPSG:4547).
 
     ``units`` (residential units: buildings, courtyards, shop-houses, public
-    plots), ``communities``, ``streets`` (centre lines), ``sites`` (candidate
-    service centres/stations), ``workers`` (grid-worker candidates) and
-    ``volunteers``. See ``sample_data/README.md`` for the columns.
+    plots), ``communities``, ``streets`` (centre lines with a road class),
+    ``sites`` (candidate service centres/stations), ``workers`` (grid-worker
+    candidates), ``volunteers``, ``buildings`` (footprints) and ``register``
+    (the household register as read from ``register.csv``: text cells,
+    spreadsheet row numbers). See ``sample_data/README.md`` for the columns.
     """
 
     units: gpd.GeoDataFrame
@@ -57,6 +76,8 @@ class SampleData:
     sites: gpd.GeoDataFrame
     workers: gpd.GeoDataFrame
     volunteers: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    register: pd.DataFrame
     crs: pyproj.CRS
 
 
@@ -69,7 +90,7 @@ def load_sample(seed: int = SAMPLE_SEED) -> SampleData:
     """Return the synthetic sample district (fresh copies; safe to modify).
 
     The default seed gives exactly the committed ``sample_data`` files; the
-    first call takes about a second, later calls reuse a cache.
+    first call takes two to three seconds, later calls reuse a cache.
 
     >>> s = load_sample()
     >>> s.units.loc[0, "unit_id"], s.units.crs == s.crs
@@ -78,8 +99,19 @@ def load_sample(seed: int = SAMPLE_SEED) -> SampleData:
     layers = _cached(int(seed))
     return SampleData(
         **{name: layers[name].copy(deep=True) for name in LAYERS},
+        register=register_frame(register_csv(int(seed))),
         crs=pyproj.CRS.from_user_input(CRS),
     )
+
+
+@functools.lru_cache(maxsize=4)
+def register_csv(seed: int = SAMPLE_SEED) -> str:
+    """The household register of the sample district as CSV text (``register.csv``).
+
+    >>> register_csv().splitlines()[0]
+    'building_id,address,households,residents,age60plus,elderly_alone,disabled,children'
+    """
+    return make_register(_cached(int(seed))["units"], int(seed))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ Only ``numpy.random.default_rng(seed)`` supplies randomness.
 
 >>> layers = make_county_town()  # doctest: +SKIP
 >>> sorted(layers)  # doctest: +SKIP
-['communities', 'sites', 'streets', 'units', 'volunteers', 'workers']
+['buildings', 'communities', 'sites', 'streets', 'units', 'volunteers', 'workers']
 """
 
 from __future__ import annotations
@@ -40,10 +40,12 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
+from gridplan.datasets._raw import make_buildings
+
 __all__ = ["CRS", "LAYERS", "SKILLS", "make_county_town"]
 
 CRS = "EPSG:4547"
-LAYERS = ("units", "communities", "streets", "sites", "workers", "volunteers")
+LAYERS = ("units", "communities", "streets", "sites", "workers", "volunteers", "buildings")
 SKILLS = ("elderly_care", "health", "legal", "tutoring", "disability")
 
 X0, Y0 = 500_000.0, 3_800_000.0  # south-west corner of the district's bounding box
@@ -462,12 +464,12 @@ def _region_of(pt: Point, ns: list[LineString], ew: list[LineString]) -> tuple[i
 
 
 def make_county_town(seed: int = 2024) -> dict[str, gpd.GeoDataFrame]:
-    """Build the synthetic district (not a real place) as six GeoDataFrames.
+    """Build the synthetic district (not a real place) as seven GeoDataFrames.
 
     Layers: ``units``, ``communities``, ``streets``, ``sites``, ``workers``,
-    ``volunteers``, all in EPSG:4547 with coordinates rounded to 0.01 m.
-    Pure and deterministic: the same ``seed`` gives identical frames. Money
-    figures are illustrative only.
+    ``volunteers`` and ``buildings`` (footprints, see :mod:`gridplan.datasets._raw`),
+    all in EPSG:4547 with coordinates rounded to 0.01 m. Pure and deterministic:
+    the same ``seed`` gives identical frames. Money figures are illustrative only.
 
     >>> layers = make_county_town()  # doctest: +SKIP
     >>> int(layers["units"]["households"].sum()) > 20_000  # doctest: +SKIP
@@ -512,6 +514,8 @@ def make_county_town(seed: int = 2024) -> dict[str, gpd.GeoDataFrame]:
         "sites": sites,
         "workers": workers,
         "volunteers": volunteers,
+        # what a planner's project starts from (own random stream: the layers above stay put)
+        "buildings": make_buildings(units_gdf, streets, seed),
     }
 
 

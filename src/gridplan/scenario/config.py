@@ -4,8 +4,15 @@ Unknown keys are errors (a typo must not silently fall back to a default).
 
 >>> cfg = parse_scenario({"units": {"path": "u.geojson", "population": "pop"},
 ...                       "divide": {"grids": 4}})
->>> cfg["divide"]["tolerance"]
-0.05
+>>> cfg["divide"]["tolerance"], cfg["layers"]
+(0.05, None)
+
+A scenario starting from raw layers has a ``[layers]`` table instead of ``[units]``:
+
+>>> cfg = parse_scenario({"layers": {"boundaries": "c.gpkg", "buildings": "b.gpkg",
+...                                  "register": "r.csv", "on": "building_id"}})
+>>> cfg["units"], cfg["layers"]["population"], cfg["layers"]["road_class"]
+(None, 'residents', 'kind')
 """
 
 from __future__ import annotations
@@ -49,6 +56,26 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "islands": ((str,), "raise"),
         "repair": ((bool,), False),
     },
+    # The alternative to [units]: raw layers made into one unit per building
+    # (gridplan.units.from_layers). A scenario has exactly one of the two.
+    "layers": {
+        "boundaries": ((str,), _REQUIRED),
+        "buildings": ((str,), _REQUIRED),
+        "roads": ((str,), None),
+        "barriers": ((str,), None),
+        "register": ((str,), None),
+        "on": ((str,), None),
+        "address": ((str,), None),
+        "encoding": ((str,), None),
+        "counts": ((list,), None),
+        "parent": ((str,), None),
+        "population": ((str,), "residents"),
+        "households": ((str,), "households"),
+        "demand": ((list,), []),
+        "road_class": ((str,), "kind"),
+        "islands": ((str,), "raise"),
+        "segment": (_NUM, 2.0),
+    },
     "divide": {
         "grids": ((int,), None),
         "households_per_grid": (_NUM, None),
@@ -60,6 +87,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "seed": ((int,), _Divide.seed),
         "time_limit": (_NUM, _Divide.time_limit),
         "strict": ((bool,), _Divide.strict),
+        "road_weight": ((int, float, dict), _Divide.road_weight),
     },
     "allocate": {
         "sites": ((str,), None),
@@ -82,6 +110,8 @@ _TOP_LEVEL = {"schema_version", "name", *SCHEMA}
 _PATH_KEYS = {("units", "path"), ("allocate", "sites"), ("allocate", "workers"),
               ("allocate", "volunteers"), ("output", "streets")}  # fmt: skip
 _PATH_KEYS.add(("allocate", "roads"))
+_PATH_KEYS |= {("layers", k) for k in ("boundaries", "buildings", "roads", "barriers", "register")}
+_UNITS_SECTIONS = ("units", "layers")  # exactly one of them
 
 
 def _unknown(key: str, allowed: set[str], where: str, source: str) -> ConfigError:
@@ -90,6 +120,16 @@ def _unknown(key: str, allowed: set[str], where: str, source: str) -> ConfigErro
     return ConfigError(
         f"{source}: unknown key {where}{key!r}.{hint} Allowed: {', '.join(sorted(allowed))}."
     )
+
+
+def _one_units_section(raw: dict[str, Any], source: str) -> None:
+    given = [s for s in _UNITS_SECTIONS if s in raw]
+    if len(given) != 1:
+        raise ConfigError(
+            f"{source}: give exactly one of [units] (a polygon layer of units: path, "
+            "population, ...) or [layers] (raw layers made into one unit per building: "
+            f"boundaries, buildings, roads, register, ...); got {len(given)}."
+        )
 
 
 def parse_scenario(
@@ -109,10 +149,12 @@ def parse_scenario(
             f"{source}: schema_version = {version!r} is not supported; this gridplan reads "
             f"version {SCHEMA_VERSION}."
         )
-    if "units" not in raw:
-        raise ConfigError(f"{source}: the [units] section is required (path, population, ...).")
+    _one_units_section(raw, source)
     out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "name": raw.get("name", "scenario")}
     for section, spec in SCHEMA.items():
+        if section in _UNITS_SECTIONS and section not in raw:
+            out[section] = None
+            continue
         given = raw.get(section, {})
         if not isinstance(given, dict):
             raise ConfigError(f"{source}: [{section}] must be a table of settings.")

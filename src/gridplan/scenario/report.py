@@ -253,6 +253,22 @@ def _life_circle_blocks(life_circles: Any, lang: str) -> list[Block]:
     return [("h3", _("Walking life circles (GB 50180-2018)")), ("table", total)]
 
 
+def _layer_blocks(territory: Any, lang: str) -> list[Block]:
+    """How the household register was joined, and what the raw layers needed (from_layers)."""
+    _ = gettext(lang)
+    blocks: list[Block] = []
+    warnings = list(getattr(territory, "layer_warnings", ()))
+    if warnings:
+        blocks += [("h3", _("Warnings about the layers")), ("list", warnings)]
+    match = getattr(territory, "match_report", None)
+    if match is None:
+        return blocks
+    blocks += [("h2", _("Household register")), ("pre", match.summary())]
+    if match.issues is not None and len(match.issues):
+        blocks += [("h3", _("Register rows to check")), ("table", match.issues.set_index("issue"))]
+    return blocks
+
+
 def report_blocks(
     territory: Any, plan: Any, allocation: Any, lang: str = "en", life_circles: Any = None
 ) -> list[Block]:
@@ -271,6 +287,7 @@ def report_blocks(
         blocks += [("p", text) for text in explain_allocation(allocation, lang)]
     if territory is not None:
         blocks += [("h2", _("Territory")), ("pre", territory.summary())]
+        blocks += _layer_blocks(territory, lang)
     if plan is not None:
         blocks += _plan_blocks(territory, plan, allocation, lang)
     if allocation is not None:

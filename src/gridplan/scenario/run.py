@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
-from gridplan.errors import InputError
+from gridplan.errors import ConfigError, InputError
 from gridplan.io.atomic import staged_dir
 from gridplan.io.files import read_layer
 from gridplan.io.tables import write_csv
@@ -40,6 +41,7 @@ OUTPUT_FILES = frozenset(
         "report.md",
         "report.html",
         "timings.json",
+        "match_report.csv",  # when a household register was joined ([layers] register)
     }
 )
 
@@ -81,13 +83,15 @@ def _json(data: Any) -> str:
 def run_scenario(
     cfg: dict[str, Any],
     out_dir: str | os.PathLike[str],
-    layers: dict[str, gpd.GeoDataFrame] | None = None,
+    layers: Mapping[str, pd.DataFrame] | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run a validated scenario (see :func:`gridplan.scenario.load_scenario`).
 
-    ``layers`` supplies in-memory layers (``units``, ``sites``, ``workers``,
-    ``volunteers``) instead of the files named in ``cfg``; the demo uses it.
+    ``layers`` supplies in-memory layers (``units``, or ``boundaries``,
+    ``buildings``, ``roads``, ``barriers`` and the ``register`` table; ``sites``,
+    ``workers``, ``volunteers``) instead of the files named in ``cfg``; the
+    demo uses it. A territory made from a register also gets ``match_report.csv``.
     Streets (``layers["streets"]`` or the file ``output.streets``) are drawn on
     the maps as light context.
     """
@@ -96,25 +100,8 @@ def run_scenario(
 
     step = progress or (lambda _msg: None)
     layers = dict(layers or {})
-    u = cfg["units"]
     step("validating units")
-    units = layers.get("units")
-    if units is None:
-        units = read_layer(u["path"], "units", layer=u["layer"])
-    territory = Territory(
-        units,
-        population=u["population"],
-        households=u["households"],
-        id=u["id"],
-        parent=u["parent"],
-        demand=u["demand"],
-        crs=u["crs"],
-        metric_crs=u["metric_crs"],
-        contiguity=u["contiguity"],
-        snap=u["snap"],
-        islands=u["islands"],
-        repair=u["repair"],
-    )
+    territory = _territory(cfg, layers)
     streets = layers.get("streets")
     if streets is None and cfg["output"].get("streets"):
         streets = read_layer(cfg["output"]["streets"], "streets")
@@ -133,6 +120,7 @@ def run_scenario(
         seed=d["seed"],
         time_limit=d["time_limit"],
         strict=d["strict"],
+        road_weight=d["road_weight"],
     )
     result.plan = plan
     if cfg["has_allocate"]:
@@ -160,6 +148,57 @@ def run_scenario(
     step("writing outputs")
     result.files = write_outputs(result, out_dir, cfg)
     return result
+
+
+def _territory(cfg: dict[str, Any], layers: Mapping[str, pd.DataFrame]) -> Territory:
+    """The scenario's territory: from its ``[units]`` polygons or its raw ``[layers]``.
+
+    In-memory ``layers`` (``units``; or ``boundaries``, ``buildings``, ``roads``,
+    ``barriers`` and a ``register`` table) stand in for the files.
+    """
+    u = cfg["units"]
+    if u is None:
+        return _territory_from_layers(cfg["layers"], layers)
+    units = layers.get("units")
+    if units is None:
+        units = read_layer(u["path"], "units", layer=u["layer"])
+    return Territory(
+        units,
+        population=u["population"],
+        households=u["households"],
+        id=u["id"],
+        parent=u["parent"],
+        demand=u["demand"],
+        crs=u["crs"],
+        metric_crs=u["metric_crs"],
+        contiguity=u["contiguity"],
+        snap=u["snap"],
+        islands=u["islands"],
+        repair=u["repair"],
+    )
+
+
+def _territory_from_layers(lay: dict[str, Any], layers: Mapping[str, pd.DataFrame]) -> Territory:
+    """One unit per building (:func:`gridplan.units.from_layers`) from ``[layers]``."""
+    given = {k: layers.get(k, lay[k]) for k in ("boundaries", "buildings", "roads", "barriers")}
+    register = layers.get("register", lay["register"])
+    if (lay["on"] or lay["address"]) and register is None:
+        raise ConfigError("layers.on / layers.address name register columns: give layers.register.")
+    return Territory.from_layers(
+        **given,
+        register=register,
+        on=lay["on"],
+        address=lay["address"],
+        counts=lay["counts"],
+        encoding=lay["encoding"],
+        parent=lay["parent"],
+        population=lay["population"],
+        households=lay["households"],
+        road_class=lay["road_class"],
+        segment=lay["segment"],
+        demand=lay["demand"],
+        islands=lay["islands"],
+    )
 
 
 def _network(roads: str | None, crs: Any, step: Progress) -> Any:
@@ -269,6 +308,9 @@ def write_outputs(
                 if plan is not None:
                     more["plan_grids"] = plan.grids
                 save_html(allocation.explore(tiles=tiles, lang=lang, **more), stage / name)
+        match = getattr(result.territory, "match_report", None)
+        if match is not None and match.issues is not None:
+            write_csv(match.issues, stage / "match_report.csv")
         (stage / "timings.json").write_text(_json(timings), encoding="utf-8")
         parts = (result.territory, plan, allocation)
         circles = result.life_circles

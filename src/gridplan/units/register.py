@@ -56,11 +56,12 @@ _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 def read_register(
     path: str | os.PathLike[str], encoding: str | None = None, sheet: str | int = 0
 ) -> pd.DataFrame:
-    """Read a register table from ``.csv`` or ``.xlsx``; every cell is text (or missing).
+    """Read a register table from ``.csv``, ``.xlsx`` or ``.xls``; every cell is text (or missing).
 
     ``encoding=None`` tries UTF-8 (with or without BOM), then GB18030 (a
-    superset of GBK and GB2312). The encoding used is in ``df.attrs["encoding"]``.
-    The index is the spreadsheet row number (``row``; the header is row 1).
+    superset of GBK and GB2312). The encoding used is in ``df.attrs["encoding"]``
+    (``"xlsx"``/``"xls"`` for Excel files). ``.xls`` needs the extra ``xls``
+    (xlrd). The index is the spreadsheet row number (``row``; the header is row 1).
 
     >>> read_register("missing.csv")
     Traceback (most recent call last):
@@ -77,20 +78,41 @@ def read_register(
         except (ValueError, KeyError, OSError) as exc:
             raise InputError(f"could not read register file {str(path)!r}: {exc}.") from exc
         used = "xlsx"
+    elif suffix == ".xls":
+        from gridplan.units._xls import read_xls
+
+        df, used = read_xls(path, sheet), "xls"
     elif suffix in (".csv", ".txt", ".tsv"):
-        df, used = _read_csv(path, encoding, sep="\t" if suffix == ".tsv" else ",")
+        return _read_csv(path, encoding, sep="\t" if suffix == ".tsv" else ",")
     else:
         raise InputError(
-            f"register file {str(path)!r}: unknown type {suffix!r}; use .csv or .xlsx "
-            "(save .xls files as .xlsx)."
+            f"register file {str(path)!r}: unknown type {suffix!r}; use .csv, .xlsx or .xls."
         )
+    return _finish(df, used)
+
+
+def _finish(df: pd.DataFrame, used: str) -> pd.DataFrame:
     df.columns = [str(c).strip() for c in df.columns]
     df.index = pd.RangeIndex(2, len(df) + 2, name="row")
     df.attrs["encoding"] = used
     return df
 
 
-def _read_csv(path: Path, encoding: str | None, sep: str) -> tuple[pd.DataFrame, str]:
+def frame_from_text(text: str, sep: str = ",", encoding: str = "utf-8") -> pd.DataFrame:
+    """A register table from CSV text, exactly as :func:`read_register` reads a file.
+
+    ``encoding`` is only recorded (``df.attrs["encoding"]``).
+
+    >>> frame_from_text("bid,households\\nB1,12户\\n").loc[2].tolist()
+    ['B1', '12户']
+    """
+    import io
+
+    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True)
+    return _finish(df, encoding)
+
+
+def _read_csv(path: Path, encoding: str | None, sep: str) -> pd.DataFrame:
     data = path.read_bytes()
     tried = (encoding,) if encoding else _ENCODINGS
     for enc in tried:
@@ -103,10 +125,7 @@ def _read_csv(path: Path, encoding: str | None, sep: str) -> tuple[pd.DataFrame,
                     "Leave encoding=None to detect UTF-8/GBK, or name the right one."
                 ) from exc
             continue
-        import io
-
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True)
-        return df, "utf-8" if enc == "utf-8-sig" else enc
+        return frame_from_text(text, sep, "utf-8" if enc == "utf-8-sig" else enc)
     raise InputError(
         f"register file {str(path)!r} is neither UTF-8 nor GBK/GB18030 text; pass encoding=..."
     )
@@ -133,6 +152,8 @@ class MatchReport:
     duplicate_rows: list[Hashable] = field(default_factory=list)
     blank_counts: dict[str, list[Hashable]] = field(default_factory=dict)
     totals: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: One line per register row to check (see :func:`issue_table`); not in :meth:`to_dict`.
+    issues: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def match_rate(self) -> dict[str, float]:
@@ -304,7 +325,80 @@ def join_register(
     stem_moves: list[dict[str, Any]] = []
     if taddr is not None and baddr is not None and (target < 0).any():
         stem_moves = _address_pass(buildings[baddr], table[taddr], target, how, ids, stem_fallback)
-    return _assemble(buildings, table, ids, values, blanks, target, how, stem_moves)
+    out, report = _assemble(buildings, table, ids, values, blanks, target, how, stem_moves)
+    report.issues = issue_table(table, (tkey, taddr), values, target, how, ids)
+    return out, report
+
+
+#: The kinds of :func:`issue_table` lines, in the order they are listed.
+ISSUES = ("unplaced", "nearest_in_compound", "matched_by_address", "duplicate", "blank_count")
+
+
+def issue_table(
+    table: pd.DataFrame,
+    columns: tuple[str | None, str | None],
+    values: dict[str, np.ndarray],
+    target: np.ndarray,
+    how: np.ndarray,
+    ids: pd.Index,
+) -> pd.DataFrame:
+    """The register rows a planner should look at, one line per row and issue.
+
+    ``issue`` is one of :data:`ISSUES`; ``row`` the row label, then the row's
+    key and address as written, ``matched_building`` (empty when unplaced),
+    the row's counts as read and a ``note``. Rows matched by key without
+    defect are not listed. :func:`join_register` puts it in ``report.issues``:
+
+    >>> import geopandas as gpd, shapely
+    >>> b = gpd.GeoDataFrame({"bid": ["B1"]}, geometry=[shapely.box(0, 0, 9, 9)], crs=32650)
+    >>> reg = pd.DataFrame({"bid": ["B1", "B9"], "households": ["3", "2户"]})
+    >>> _, report = join_register(b, reg, on="bid")
+    >>> report.issues[["issue", "row", "bid", "households"]].values.tolist()
+    [['unplaced', 1, 'B9', 2]]
+    """
+    tkey, taddr = columns
+    n = len(table)
+    key = _keys(table[tkey]).to_numpy(dtype=object) if tkey else np.full(n, "", dtype=object)
+
+    def why(p: int) -> str:
+        if not tkey:
+            return "no key column"
+        return "key blank" if not key[p] else f"key {key[p]!r} names no building"
+
+    notes: list[tuple[str, int, str]] = []
+    for p in np.flatnonzero(target < 0).tolist():
+        notes.append(("unplaced", p, f"{why(p)}; the address matches none: fix key or address"))
+    for p in np.flatnonzero(how == "stem").tolist():
+        notes.append(
+            (
+                "nearest_in_compound",
+                p,
+                f"{why(p)}; no such building: counted in the nearest of its compound",
+            )
+        )
+    for p in np.flatnonzero(how == "address").tolist():
+        notes.append(("matched_by_address", p, why(p)))
+    for p in np.flatnonzero(table.duplicated(keep="first").to_numpy()).tolist():
+        notes.append(("duplicate", p, "repeats an earlier row exactly; counted again"))
+    for col in values:
+        raw = table[col]
+        blank = (raw.isna() | (raw.astype(str).str.strip() == "")).to_numpy()
+        notes += [
+            ("blank_count", p, f"{col!r} blank, read as 0") for p in np.flatnonzero(blank).tolist()
+        ]
+    notes.sort(key=lambda t: (ISSUES.index(t[0]), t[1]))
+    pos = np.array([p for _, p, _ in notes], dtype=np.int64)
+    out = pd.DataFrame({"issue": [t[0] for t in notes], "row": table.index[pos]})
+    for name in dict.fromkeys(c for c in (tkey, taddr) if c is not None):
+        col = table[name].iloc[pos]
+        out[name] = col.astype(object).where(col.notna(), "").to_numpy()  # blank, not NaN
+    hit = target[pos]
+    out["matched_building"] = [ids[t] if t >= 0 else "" for t in hit.tolist()]
+    for col, v in values.items():
+        whole = np.all(v == np.round(v))
+        out[col] = v[pos].astype(np.int64) if whole else v[pos]
+    out["note"] = [t[2] for t in notes]
+    return out
 
 
 def _address_pass(

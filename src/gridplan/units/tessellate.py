@@ -321,6 +321,7 @@ def tessellate(
     reps = shapely.point_on_surface(geoms)
     where = _locate(reps, enc, bld.index)
     cells, crossing, nested = _cells(enc, where, geoms, shrink, segment, bld.index)
+    cells, open_cells = _snap_across(cells, where, enc)
     if nested:
         warnings.append(
             f"{len(nested)} building(s) lie inside or on top of another building; their "
@@ -331,7 +332,7 @@ def tessellate(
             f"{len(crossing)} building(s) cross a road, barrier or boundary and were cut "
             f"there: {_rows(crossing)}"
         )
-    out = _table(bnd, bld, enc, enc_parent, where, cells, parent)
+    out = _table(bnd, bld, enc_parent, where, cells, open_cells, parent)
     out.attrs["warnings"] = warnings
     for w in warnings:
         log.warning("gridplan: %s", w)
@@ -412,22 +413,58 @@ def _carve_lost(cells: np.ndarray, geoms: np.ndarray, where: np.ndarray) -> np.n
     return np.array(done, dtype=np.int64)
 
 
+def _snap_across(
+    cells: np.ndarray, where: np.ndarray, enc: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Building cells and open enclosures, with shared outlines made vertex-identical.
+
+    Each enclosure's cells are cut from its outline separately, so the corners
+    that Voronoi ridges put on a road are computed twice, once per side, a
+    hair apart: two cells facing each other across a road would share no
+    boundary of positive length (no contiguity edge, no road mark). Every
+    cell is snapped (within 1e-6 m) to the outline vertices of the cells of
+    the other enclosures it touches, so both sides hold the same vertices.
+    """
+    taken = np.zeros(len(enc), dtype=bool)
+    taken[where] = True
+    empty = np.flatnonzero(~taken)
+    geoms = np.concatenate([cells, enc[empty]])
+    owner = np.concatenate([where, empty])
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=_SNAP)
+    keep = owner[left] != owner[right]
+    order = np.lexsort((right[keep], left[keep]))
+    left, right = left[keep][order], right[keep][order]
+    coords, idx = shapely.get_coordinates(shapely.boundary(geoms), return_index=True)
+    starts = np.searchsorted(idx, np.arange(len(geoms) + 1))
+    # the outline vertices of every neighbour, gathered per cell: one multipoint each
+    count = starts[right + 1] - starts[right]
+    first = np.repeat(starts[right] - np.cumsum(count) + count, count)
+    points = coords[first + np.arange(count.sum())]
+    owner_of = np.repeat(left, count)
+    cells_hit = np.unique(left)
+    refs = shapely.multipoints(points, indices=np.searchsorted(cells_hit, owner_of))
+    out = geoms.copy()
+    out[cells_hit] = shapely.snap(geoms[cells_hit], refs, _SNAP)
+    return out[: len(cells)], (empty, out[len(cells) :])
+
+
+_SNAP = 1e-6  # metres: far below survey precision, far above floating-point noding error
+
+
 def _table(
     bnd: gpd.GeoDataFrame,
     bld: gpd.GeoDataFrame,
-    enc: np.ndarray,
     enc_parent: np.ndarray,
     where: np.ndarray,
     cells: np.ndarray,
+    open_cells: tuple[np.ndarray, np.ndarray],
     parent: str | None,
 ) -> gpd.GeoDataFrame:
     attrs = pd.DataFrame(bld.drop(columns=bld.geometry.name))
     attrs.insert(0, "building", bld.index.to_numpy())
     attrs["kind"] = "building"
     attrs["enclosure"] = where
-    taken = np.zeros(len(enc), dtype=bool)
-    taken[where] = True
-    empty = np.flatnonzero(~taken)
+    empty, empty_geoms = open_cells
     opened = pd.DataFrame({"building": [None] * len(empty), "kind": "open", "enclosure": empty})
     numeric = [
         c
@@ -443,5 +480,5 @@ def _table(
         table[parent] = bnd[parent].to_numpy()[enc_parent[table["enclosure"].to_numpy()]]
     ids = [str(v) for v in bld.index] + [f"open-{e}" for e in empty.tolist()]
     table.index = pd.Index(ids, name="unit")
-    geometry = np.concatenate([cells, enc[empty]])
+    geometry = np.concatenate([cells, empty_geoms])
     return gpd.GeoDataFrame(table, geometry=geometry, crs=bnd.crs)
