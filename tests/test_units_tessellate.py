@@ -284,3 +284,15 @@ def test_buildings_inside_or_on_top_of_another_keep_their_own_cell():
     assert cells.loc["0"].geometry.area > 0  # the host keeps the land around
     assert cells["households"].sum() == both["households"].sum()
     assert any("inside or on top" in w and "999" in w for w in cells.attrs["warnings"])
+
+
+def test_cells_carry_their_boundarys_names_and_codes():
+    boundary, buildings, roads, _ = _town(blocks=2, per_block=3)
+    boundary["community_name"] = ["东湖社区", "西山社区"]
+    boundary["name"] = ["boundary name", "boundary name"]  # a building column of that name wins
+    cells = tessellate(boundary, buildings, roads=roads, parent="community")
+    east = cells.geometry.representative_point().x < SIZE  # the first community's half
+    assert set(cells.loc[east, "community_name"]) == {"东湖社区"}
+    assert set(cells.loc[~east, "community_name"]) == {"西山社区"}
+    built = cells["kind"] == "building"
+    assert cells.loc[built, "name"].tolist() == buildings["name"].tolist()

@@ -307,6 +307,7 @@ def write_outputs(
                 more = {"streets": result.streets}
                 if plan is not None:
                     more["plan_grids"] = plan.grids
+                    more.update(plan.parent_layer(lang))  # community outlines and names
                 save_html(allocation.explore(tiles=tiles, lang=lang, **more), stage / name)
         match = getattr(result.territory, "match_report", None)
         if match is not None and match.issues is not None:

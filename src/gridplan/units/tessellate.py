@@ -282,8 +282,8 @@ def tessellate(
 ) -> gpd.GeoDataFrame:
     """One cell per building, tiling every boundary polygon; see the module docstring.
 
-    ``boundary``: community/street polygons (``parent`` names their id column,
-    copied to every cell). ``buildings``: footprints or points with their
+    ``boundary``: community/street polygons (``parent`` names their id column;
+    their columns are copied to every cell). ``buildings``: footprints or points with their
     attributes (e.g. from :func:`~gridplan.units.join_register`). ``roads`` and
     ``barriers``: lines (or polygons, by their outline) that split the land.
     ``shrink`` (m) pulls footprints apart before sampling their outline every
@@ -292,7 +292,9 @@ def tessellate(
     Returns cells indexed ``unit`` (the building's index as text, ``open-<n>``
     for enclosures without buildings) with the building columns (numeric ones
     0 in open cells), ``building`` (its index, missing when open), ``kind``
-    (``"building"``/``"open"``), ``enclosure`` and the parent column.
+    (``"building"``/``"open"``), ``enclosure`` and the columns of the boundary
+    polygon the cell lies in (its ``parent`` id, names, street codes...; a
+    building column of the same name wins, except ``parent``).
     ``cells.attrs["warnings"]`` lists buildings crossing roads or boundaries
     (they are cut; the part beyond goes to neighbours) and gaps between
     boundary polygons.
@@ -476,8 +478,10 @@ def _table(
     table = pd.concat([attrs.reset_index(drop=True), opened], ignore_index=True)
     for c in numeric:
         table[c] = table[c].astype(float)
-    if parent is not None:
-        table[parent] = bnd[parent].to_numpy()[enc_parent[table["enclosure"].to_numpy()]]
+    rows = enc_parent[table["enclosure"].to_numpy()]
+    for c in bnd.columns:  # the boundary's id, names and codes (community_name, street...)
+        if c != bnd.geometry.name and (c == parent or c not in table.columns):
+            table[c] = bnd[c].to_numpy()[rows]
     ids = [str(v) for v in bld.index] + [f"open-{e}" for e in empty.tolist()]
     table.index = pd.Index(ids, name="unit")
     geometry = np.concatenate([cells, empty_geoms])
