@@ -178,9 +178,10 @@ def _add_names(
     lang: str,
 ) -> None:
     """Community outlines and names (when given), then the grid labels, on top of the points."""
+    _ = gettext(lang)
     frame, column, label = parents
     if frame is not None:
-        label = gettext(lang)("Community") if label is None else label
+        label = _("Community") if label is None else label
         add_parents(m, frame, column, gcj, labels, label, lang)
     if labels:
         add_grid_labels(m, grids, gcj, lang)
