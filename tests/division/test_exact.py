@@ -13,7 +13,7 @@ import shapely
 
 from gridplan import Territory
 from gridplan.division import divide
-from gridplan.division._graph import lattice
+from gridplan.division._graph import Adjacency, lattice
 from gridplan.division.api import build_plan, exact_rescue
 from gridplan.division.exact import solve_exact
 from gridplan.division.prepare import prepare
@@ -21,9 +21,10 @@ from gridplan.division.spec import DivideSpec
 from gridplan.errors import InfeasibleError
 
 
-def brute_force(adj, weight, k, tol):
-    """Minimum cut edges over every contiguous partition into k grids within the band."""
-    i, j, _ = adj.edges()
+def brute_force(adj, weight, k, tol, length=False):
+    """Minimum cut edges (or cut length) over every contiguous partition into k grids
+    within the band."""
+    i, j, ln = adj.edges()
     g = nx.Graph()
     g.add_nodes_from(range(adj.n))
     g.add_edges_from(zip(i.tolist(), j.tolist(), strict=True))
@@ -38,7 +39,7 @@ def brute_force(adj, weight, k, tol):
             nx.is_connected(g.subgraph(np.flatnonzero(lab == c).tolist())) for c in range(k)
         ):
             continue
-        cut = int((lab[i] != lab[j]).sum())
+        cut = float(ln[lab[i] != lab[j]].sum()) if length else int((lab[i] != lab[j]).sum())
         best = cut if best is None else min(best, cut)
     return best
 
@@ -57,6 +58,39 @@ def test_exact_optimum_equals_brute_force(seed):
     assert int((res.labels[i] != res.labels[j]).sum()) == want
     loads = np.bincount(res.labels, weights=weight, minlength=3)
     assert np.all(np.abs(loads / (weight.sum() / 3) - 1) <= 0.25 + 1e-9)
+
+
+def test_shortest_boundary_equals_brute_force():
+    base, _, _ = lattice(3, 3)
+    i, j, _ = base.edges()
+    rng = np.random.default_rng(7)
+    adj = Adjacency.from_edges(9, i, j, rng.uniform(1, 10, len(i)).round(2))
+    weight = rng.integers(1, 5, 9).astype(float)
+    want = brute_force(adj, weight, 3, 0.3, length=True)
+    res = solve_exact(adj, weight, np.zeros(9, dtype=int), [3], 0.3, edge_weight="length")
+    assert res.status == "optimal" and res.objective == pytest.approx(want)
+
+
+def test_contiguity_is_enforced_when_only_pieces_balance():
+    # a path 1-1-2-1-1 into 2 grids of 3: only {0, 1, 3} | {2, 4}-like pieces balance
+    adj = Adjacency.from_edges(5, np.arange(4), np.arange(1, 5), np.ones(4))
+    weight = np.array([1.0, 1, 2, 1, 1])
+    res = solve_exact(adj, weight, np.zeros(5, dtype=int), [2], 0.0)
+    assert res.status == "infeasible" and res.labels is None
+
+
+def test_each_parent_group_is_solved_on_its_own():
+    # two 3x2 lattices with no edge between them, 2 grids in the first, 1 in the second
+    one, _, _ = lattice(3, 2)
+    i, j, ln = one.edges()
+    adj = Adjacency.from_edges(
+        12, np.concatenate([i, i + 6]), np.concatenate([j, j + 6]), np.concatenate([ln, ln])
+    )
+    group = np.repeat([0, 1], 6)
+    res = solve_exact(adj, np.ones(12), group, [2, 1], 0.0)
+    assert res.status == "optimal" and res.objective == 3  # 3 units each: 3 edges cut
+    assert sorted(np.bincount(res.labels).tolist()) == [3, 3, 6]
+    assert set(res.labels[6:].tolist()) == {2}  # the second group's grid follows the first's
 
 
 def test_a_warm_start_keeps_the_optimum():

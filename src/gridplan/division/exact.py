@@ -80,7 +80,9 @@ class _Rows:
         self.hi: list[np.ndarray] = []
         self.n = 0
 
-    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, lo, hi, count: int) -> None:
+    def add(
+        self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray | float, lo, hi, count: int
+    ) -> None:
         """Rows ``self.n + rows`` (``count`` of them) with bounds ``lo``, ``hi``."""
         self.i.append(np.asarray(rows, dtype=np.int64) + self.n)
         self.j.append(np.asarray(cols, dtype=np.int64))
@@ -265,7 +267,7 @@ class _Model:
         centre[self.pi[on]] = self.pj[on]
         return centre
 
-    def separators(self, centre: np.ndarray) -> tuple[list[int], list[float]] | None:
+    def separators(self, centre: np.ndarray) -> tuple[list[int], list[int]] | None:
         """Rows cutting off this solution's grids in pieces (CSR starts, indices), or ``None``.
 
         For a piece ``C`` of a grid without its centre and ``N`` the units
