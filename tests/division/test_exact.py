@@ -18,7 +18,7 @@ from gridplan.division.api import build_plan, exact_rescue
 from gridplan.division.exact import solve_exact
 from gridplan.division.prepare import prepare
 from gridplan.division.spec import DivideSpec
-from gridplan.errors import InfeasibleError
+from gridplan.errors import ConfigError, InfeasibleError
 
 
 def brute_force(adj, weight, k, tol, length=False):
@@ -132,3 +132,29 @@ def test_the_exact_model_replaces_an_invalid_search_result():
     fixed, note = exact_rescue(t, p, spec, plan, broken)
     assert note == "" and fixed.metrics["contiguous"] and fixed.metrics["n_outside_tolerance"] == 0
     assert fixed.assignment.tolist() == ["G01"] * 4 + ["G02"] * 4
+
+
+def voronoi(n: int, seed: int) -> Territory:
+    """``n`` irregular blocks with uneven households (shared lengths differ from edge counts)."""
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(0, 400, size=(n, 2))
+    box = shapely.box(0, 0, 400, 400)
+    cells = shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=box, ordered=True)
+    polys = shapely.intersection(np.asarray(shapely.get_parts(cells)), box)
+    gdf = gpd.GeoDataFrame({"pop": rng.integers(5, 30, n)}, geometry=polys, crs="EPSG:32650")
+    return Territory(gdf, population="pop")
+
+
+def test_objective_cut_edges_reaches_the_fewest_cut_edges():
+    t = voronoi(12, seed=1)  # the default (compact) plan cuts 9 edges here, the fewest is 5
+    p = prepare(t, DivideSpec(n_grids=2, balance="population", tolerance=0.1))
+    best = solve_exact(p.work, p.weight, p.group, [2], 0.1, edge_weight="count")
+    assert best.status == "optimal"
+    i, j, _ = p.arrays.adj.edges()
+    plan = divide(t, n_grids=2, balance="population", tolerance=0.1, objective="cut_edges")
+    assert plan.metrics["contiguous"] and plan.metrics["n_outside_tolerance"] == 0
+    assert plan.params["objective"] == "cut_edges"
+    lab = plan._labels
+    assert int((lab[i] != lab[j]).sum()) == best.objective
+    with pytest.raises(ConfigError, match="objective='edges'"):
+        divide(t, n_grids=2, objective="edges")

@@ -28,7 +28,11 @@ from gridplan.errors import ConfigError
 if TYPE_CHECKING:
     from gridplan.division.criteria import Criterion
 
-__all__ = ["DivideSpec"]
+__all__ = ["OBJECTIVES", "DivideSpec"]
+
+#: What the search shortens: ``"compact"`` (grid perimeters, scored by 1 / Polsby-Popper)
+#: or ``"cut_edges"`` (the number of neighbouring unit pairs split between grids).
+OBJECTIVES = ("compact", "cut_edges")
 
 
 def _is_int(value: object) -> bool:
@@ -99,6 +103,7 @@ class DivideSpec:
     exact: bool | None = None  # None: the exact fallback runs only with strict
     criteria: Sequence[Criterion] = field(default_factory=tuple)
     road_weight: RoadWeight = 2.0  # no effect unless the territory's graph marks roads
+    objective: str = "compact"  # or "cut_edges": fewest neighbouring units split between grids
 
     def __post_init__(self) -> None:
         _check_size(self.n_grids, self.households_per_grid)
@@ -114,6 +119,11 @@ class DivideSpec:
             raise ConfigError(f"exact={self.exact!r}: give True, False or None (automatic).")
         self._check_criteria()
         check_road_weight(self.road_weight)
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(
+                f"objective={self.objective!r}: give 'compact' (short, round grids) or "
+                "'cut_edges' (fewest neighbouring units split between grids)."
+            )
 
     def _check_criteria(self) -> None:
         from gridplan.division.criteria import Criterion
@@ -156,4 +166,6 @@ class DivideSpec:
         }
         if self.criteria:
             out["criteria"] = [c.describe() for c in self.criteria]
+        if self.objective != "compact":  # plans made with the default read as before
+            out["objective"] = self.objective
         return out
