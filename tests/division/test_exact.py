@@ -158,3 +158,14 @@ def test_objective_cut_edges_reaches_the_fewest_cut_edges():
     assert int((lab[i] != lab[j]).sum()) == best.objective
     with pytest.raises(ConfigError, match="objective='edges'"):
         divide(t, n_grids=2, objective="edges")
+
+
+def test_a_node_limit_gives_the_same_plan_every_time():
+    adj, _, _ = lattice(4, 3)
+    weight = np.random.default_rng(5).integers(1, 5, 12).astype(float)
+    runs = [
+        solve_exact(adj, weight, np.zeros(12, dtype=int), [3], 0.3, node_limit=1) for _ in range(2)
+    ]
+    assert runs[0].status in ("optimal", "feasible")
+    assert runs[0].labels.tolist() == runs[1].labels.tolist()
+    assert runs[0].objective == runs[1].objective
