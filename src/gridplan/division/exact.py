@@ -6,15 +6,20 @@ districting to minimize cut edges", 2022) use it: the units are ranked
 (breadth first from a far end of the graph) and every grid is named by its
 *centre*, its lowest-ranked unit, so no two labellings describe the same
 plan. Variables: ``x[i, j]`` (unit ``i`` in the grid centred at ``j``,
-only for ``rank(j) <= rank(i)``), a flow ``f[a, j]`` per arc inside the
-grid of ``j`` (the centre sends one unit of flow to every other unit of
-its grid: contiguity, after Shirabe) and ``z[e, j]`` (edge ``e`` lies inside
+only for ``rank(j) <= rank(i)``) and ``z[e, j]`` (edge ``e`` lies inside
 the grid of ``j``). Rows: one centre per unit, ``k`` centres,
 ``x[i, j] <= x[j, j]``, the balance band ``L x[j, j] <= load <= U x[j, j]``,
-flow conservation and capacity, a unit joins a grid only with a neighbour
-in it, ``z[e, j] <= x[u, j], x[v, j]``. The objective is the total weight
-of cut edges, ``sum(c) - sum(c z)``: 1 per edge (cut edges) or the shared
-boundary length (what :func:`~gridplan.division.divide` shortens).
+a unit other than the centre joins a grid only with a neighbour in it,
+``z[e, j] <= x[u, j], x[v, j]``. The objective is the total weight of cut
+edges, ``sum(c) - sum(c z)``: 1 per edge (cut edges) or the shared boundary
+length (what :func:`~gridplan.division.divide` shortens).
+
+Contiguity is added as it is needed: when the best plan has a grid in
+pieces, every piece ``C`` without the centre gets the separator rows
+``x[i, j] <= sum(x[v, j] for v next to C)`` (``i`` in ``C``, every centre
+``j`` beyond ``C``'s neighbours) and the model is solved again, until the
+best plan is whole (then it is optimal: the rows only cut off split grids)
+or the model is infeasible (then no contiguous plan exists).
 
 Variables that cannot be 1 are never built: ``x[i, j]`` needs a path from
 ``j`` to ``i`` through units ranked after ``j`` whose weights add up to at
