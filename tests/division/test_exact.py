@@ -169,3 +169,10 @@ def test_a_node_limit_gives_the_same_plan_every_time():
     assert runs[0].status in ("optimal", "feasible")
     assert runs[0].labels.tolist() == runs[1].labels.tolist()
     assert runs[0].objective == runs[1].objective
+
+
+def test_a_unit_heavier_than_any_grid_is_proven_impossible():
+    adj, _, _ = lattice(3, 2)
+    weight = np.array([1.0, 1, 1, 1, 1, 20])  # the last unit alone outweighs a grid's band
+    res = solve_exact(adj, weight, np.zeros(6, dtype=int), [2], 0.1)
+    assert res.status == "infeasible" and res.labels is None

@@ -353,6 +353,8 @@ def _solve_part(
 ) -> ExactResult:
     """Solve without contiguity, cut off grids in pieces, repeat until the best plan is whole."""
     t0 = time.perf_counter()
+    if not _possible(model.part):
+        return ExactResult("infeasible", None, None, None, time.perf_counter() - t0)
     best = None if local_start is None else model.start(local_start)
     h, highspy = _highs(model, time_limit, node_limit, best is not None)
     nodes, s = 0, highspy.HighsModelStatus
@@ -385,6 +387,11 @@ def _solve_part(
             _separator_values(starts, len(index)),
         )
     return _outcome(model, best, status == s.kOptimal, h, time.perf_counter() - t0, nodes)
+
+
+def _possible(part: _Part) -> bool:
+    """False when the fixing alone proves it: a unit fits no grid, or too few centres remain."""
+    return bool(part.allowed.any(axis=1).all()) and int(np.diag(part.allowed).sum()) >= part.k
 
 
 def _separator_values(starts: list[int], n: int) -> np.ndarray:
