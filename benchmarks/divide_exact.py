@@ -76,7 +76,7 @@ def sample_subsets() -> Iterator[tuple[str, Territory, str, int, float]]:
 
 
 #: (units, first block, grids): connected Providence pieces.
-PROVIDENCE = ((30, 100, 3), (40, 800, 4), (50, 1500, 4), (60, 2500, 5), (80, 400, 6))
+PROVIDENCE = ((30, 100, 3), (40, 800, 4), (50, 1500, 4), (60, 3000, 5), (80, 400, 6))
 #: (units, grids): generated Voronoi blocks (seed = units).
 SYNTHETIC = ((30, 3), (40, 4), (50, 5), (60, 6), (80, 4))
 #: (buildings, community, grids) of the sample district; buildings are heavy, so
