@@ -59,7 +59,7 @@ def search(territory: Territory, p: Prepared, spec: DivideSpec, start: float) ->
         group=p.group,
         m=[int(v) for v in p.m],
         locked=p.lock_arr if p.fixed else None,
-        perimeter=p.perimeter,
+        perimeter=None if spec.objective == "cut_edges" else p.perimeter,  # cut count
         tolerance=float(spec.tolerance),
         compactness=float(spec.compactness),
         area_weight=float(spec.area_weight),
@@ -149,7 +149,7 @@ def exact_rescue(
         p.group,
         [int(v) for v in p.m],
         float(spec.tolerance),
-        edge_weight="length",
+        edge_weight="count" if spec.objective == "cut_edges" else "length",
         time_limit=limit,
         start=labels,
     )
@@ -247,6 +247,7 @@ def divide(
     criteria: Sequence[Criterion] = (),
     exact: bool | None = None,
     road_weight: RoadWeight = _D.road_weight,
+    objective: str = _D.objective,
 ) -> GridPlan:
     """Divide a territory into contiguous, compact grids balanced within ``tolerance``.
 
@@ -298,6 +299,7 @@ def divide(
         exact=exact,
         criteria=criteria,
         road_weight=road_weight,
+        objective=objective,
     )
     prepared = prepare(territory, spec, locked)
     result = search(territory, prepared, spec, start)

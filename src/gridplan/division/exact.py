@@ -1,19 +1,35 @@
 """Exact division of small territories: a MILP solved by HiGHS (``highspy``).
 
-Variables: ``x[u, g]`` (unit ``u`` in grid ``g``), ``r[u, g]`` (``u`` is
-the root of ``g``), a flow ``f[a, g]`` on every directed edge ``a`` (the
-root sends one unit of flow to every other unit of its grid, along edges
-inside the grid: contiguity) and ``y[e]`` (edge ``e`` is cut). Rows: each
-unit in one grid of its parent group, one root per grid, the balance band
-``target * (1 ± tolerance)`` per grid, flow conservation and capacities,
-``y[e] >= |x[u, g] - x[v, g]|``. Symmetry is broken by making the root of a
-grid its lowest unit and ordering the roots of a group's grids. The
-objective is the total weight of cut edges: 1 per edge (cut edges) or the
-shared boundary length (what :func:`~gridplan.division.divide` shortens).
+Each parent group is its own model (no edge joins two groups). The model
+follows Hess with a vertex ordering, as Validi and Buchanan ("Political
+districting to minimize cut edges", 2022) use it: the units are ranked
+(breadth first from a far end of the graph) and every grid is named by its
+*centre*, its lowest-ranked unit, so no two labellings describe the same
+plan. Variables: ``x[i, j]`` (unit ``i`` in the grid centred at ``j``,
+only for ``rank(j) <= rank(i)``) and ``z[e, j]`` (edge ``e`` lies inside
+the grid of ``j``). Rows: one centre per unit, ``k`` centres,
+``x[i, j] <= x[j, j]``, the balance band ``L x[j, j] <= load <= U x[j, j]``,
+a unit other than the centre joins a grid only with a neighbour in it,
+``z[e, j] <= x[u, j], x[v, j]``. The objective is the total weight of cut
+edges, ``sum(c) - sum(c z)``: 1 per edge (cut edges) or the shared boundary
+length (what :func:`~gridplan.division.divide` shortens).
+
+Contiguity is added as it is needed: when the best plan has a grid in
+pieces, every piece ``C`` without the centre gets the separator rows
+``x[i, j] <= sum(x[v, j] for v next to C)`` (``i`` in ``C``, every centre
+``j`` beyond ``C``'s neighbours) and the model is solved again, until the
+best plan is whole (then it is optimal: the rows only cut off split grids)
+or the model is infeasible (then no contiguous plan exists).
+
+Variables that cannot be 1 are never built: ``x[i, j]`` needs a path from
+``j`` to ``i`` through units ranked after ``j`` whose weights add up to at
+most ``U`` (the largest grid), and a centre needs at least ``L`` of weight
+within that reach.
 
 The heuristic's plan, when given, is the starting incumbent. The result
 says whether the plan is proven optimal, proven impossible, or neither
-within ``time_limit``.
+within ``time_limit`` (or ``node_limit`` branch-and-bound nodes, a limit
+that does not depend on the machine).
 
 >>> import numpy as np
 >>> from gridplan.division._graph import lattice
@@ -26,12 +42,12 @@ within ``time_limit``.
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from scipy import sparse
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 
 from gridplan.division._graph import Adjacency
 
@@ -42,6 +58,7 @@ __all__ = ["EXACT_MAX_UNITS", "ExactResult", "solve_exact"]
 EXACT_MAX_UNITS = 80
 
 Status = Literal["optimal", "feasible", "infeasible", "unknown"]
+_RANK: dict[str, int] = {"optimal": 0, "feasible": 1, "unknown": 2, "infeasible": 3}
 
 
 @dataclass
@@ -54,27 +71,7 @@ class ExactResult:
     objective: float | None
     bound: float | None
     seconds: float
-
-
-class _Layout:
-    """Column positions of the model's variable blocks."""
-
-    def __init__(self, n: int, k: int, n_arcs: int, n_edges: int) -> None:
-        self.n, self.k = n, k
-        self.x0 = 0
-        self.r0 = n * k
-        self.f0 = 2 * n * k
-        self.y0 = self.f0 + n_arcs * k
-        self.n_cols = self.y0 + n_edges
-
-    def x(self, u: np.ndarray | int, g: np.ndarray | int) -> np.ndarray:
-        return np.asarray(u) * self.k + g
-
-    def r(self, u: np.ndarray | int, g: np.ndarray | int) -> np.ndarray:
-        return self.r0 + np.asarray(u) * self.k + g
-
-    def f(self, a: np.ndarray | int, g: np.ndarray | int) -> np.ndarray:
-        return self.f0 + np.asarray(a) * self.k + g
+    nodes: int = 0
 
 
 class _Rows:
@@ -88,10 +85,13 @@ class _Rows:
         self.hi: list[np.ndarray] = []
         self.n = 0
 
-    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, lo, hi, count: int):
+    def add(
+        self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray | float, lo, hi, count: int
+    ) -> None:
+        """Rows ``self.n + rows`` (``count`` of them) with bounds ``lo``, ``hi``."""
         self.i.append(np.asarray(rows, dtype=np.int64) + self.n)
         self.j.append(np.asarray(cols, dtype=np.int64))
-        self.v.append(np.asarray(vals, dtype=float))
+        self.v.append(np.broadcast_to(np.asarray(vals, dtype=float), (len(self.j[-1]),)))
         self.lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (count,)))
         self.hi.append(np.broadcast_to(np.asarray(hi, dtype=float), (count,)))
         self.n += count
@@ -104,170 +104,347 @@ class _Rows:
         return a, np.concatenate(self.lo), np.concatenate(self.hi)
 
 
-def _grid_rows(rows: _Rows, lay: _Layout, weight: np.ndarray, lo: np.ndarray, hi: np.ndarray):
-    n, k = lay.n, lay.k
-    u = np.repeat(np.arange(n), k)
-    g = np.tile(np.arange(k), n)
-    rows.add(u, lay.x(u, g), np.ones(n * k), 1, 1, n)  # one grid per unit
-    rows.add(g, lay.r(u, g), np.ones(n * k), 1, 1, k)  # one root per grid
-    idx = np.arange(n * k)  # r <= x
-    rows.add(
-        np.concatenate([idx, idx]),
-        np.concatenate([lay.r(u, g), lay.x(u, g)]),
-        np.concatenate([np.ones(n * k), -np.ones(n * k)]),
-        -np.inf,
-        0,
-        n * k,
-    )
-    rows.add(g, lay.x(u, g), weight[u], lo, hi, k)  # balance band
-
-
-def _flow_rows(rows: _Rows, lay: _Layout, src: np.ndarray, dst: np.ndarray, cap: float):
-    n, k = lay.n, lay.k
-    n_arcs = len(src)
-    a = np.repeat(np.arange(n_arcs), k)
-    g = np.tile(np.arange(k), n_arcs)
-    idx = np.arange(n_arcs * k)
-    for end in (src, dst):  # f[a, g] <= cap * x[end, g]
-        rows.add(
-            np.concatenate([idx, idx]),
-            np.concatenate([lay.f(a, g), lay.x(end[a], g)]),
-            np.concatenate([np.ones(n_arcs * k), -cap * np.ones(n_arcs * k)]),
-            -np.inf,
-            0,
-            n_arcs * k,
-        )
-    # inflow - outflow - x[u, g] + cap * r[u, g] >= 0 (row u * k + g)
-    row_in = dst[a] * k + g
-    row_out = src[a] * k + g
-    u = np.repeat(np.arange(n), k)
-    gu = np.tile(np.arange(k), n)
-    nodes = np.arange(n * k)
-    rows.add(
-        np.concatenate([row_in, row_out, nodes, nodes]),
-        np.concatenate([lay.f(a, g), lay.f(a, g), lay.x(u, gu), lay.r(u, gu)]),
-        np.concatenate(
-            [np.ones(n_arcs * k), -np.ones(n_arcs * k), -np.ones(n * k), cap * np.ones(n * k)]
-        ),
-        0,
-        np.inf,
-        n * k,
-    )
-
-
-def _cut_rows(rows: _Rows, lay: _Layout, ei: np.ndarray, ej: np.ndarray):
-    k = lay.k
-    n_e = len(ei)
-    e = np.repeat(np.arange(n_e), k)
-    g = np.tile(np.arange(k), n_e)
-    idx = np.arange(n_e * k)
-    for sign in (1.0, -1.0):  # y[e] - sign * (x[i, g] - x[j, g]) >= 0
-        rows.add(
-            np.concatenate([idx, idx, idx]),
-            np.concatenate([lay.y0 + e, lay.x(ei[e], g), lay.x(ej[e], g)]),
-            np.concatenate([np.ones(n_e * k), -sign * np.ones(n_e * k), sign * np.ones(n_e * k)]),
-            0,
-            np.inf,
-            n_e * k,
-        )
-
-
-def _symmetry_rows(rows: _Rows, lay: _Layout, grid_group: np.ndarray):
-    """Root of a grid = its lowest unit; roots of one group's grids increase with ``g``."""
-    n, k = lay.n, lay.k
-    v_idx, w_idx = np.tril_indices(n)  # w <= v
-    n_pairs = len(v_idx)
-    for g in range(k):  # x[v, g] - sum_{w <= v} r[w, g] <= 0
-        rows.add(
-            np.concatenate([np.arange(n), v_idx]),
-            np.concatenate([lay.x(np.arange(n), g), lay.r(w_idx, g)]),
-            np.concatenate([np.ones(n), -np.ones(n_pairs)]),
-            -np.inf,
-            0,
-            n,
-        )
-    pos = np.arange(n, dtype=float)
-    for g in range(k - 1):
-        if grid_group[g] != grid_group[g + 1]:
+def _order(mat: sparse.csr_matrix) -> np.ndarray:
+    """Units breadth first from a far end of each component (double sweep), ties by position."""
+    n = mat.shape[0]
+    seen = np.zeros(n, dtype=bool)
+    out: list[np.ndarray] = []
+    for s in range(n):
+        if seen[s]:
             continue
+        far = s
+        for _ in range(2):
+            far = int(breadth_first_order(mat, far, directed=False, return_predecessors=False)[-1])
+        comp = breadth_first_order(mat, far, directed=False, return_predecessors=False)
+        seen[comp] = True
+        out.append(comp)
+    return np.concatenate(out).astype(np.int64)
+
+
+class _Part:
+    """One parent group's model: its units in rank order and the variables that may be 1."""
+
+    def __init__(
+        self, adj: Adjacency, units: np.ndarray, weight: np.ndarray, k: int, band: tuple
+    ) -> None:
+        sub = adj.matrix()[units][:, units].tocsr()
+        order = _order(sub)
+        self.units = units[order]  # local position p = rank
+        self.w = np.asarray(weight, dtype=float)[self.units]
+        self.k = k
+        self.lo, self.hi = band
+        mat = sub[order][:, order].tocsr()
+        mat.sort_indices()
+        self.src = np.repeat(np.arange(len(order)), np.diff(mat.indptr))
+        self.dst = mat.indices.astype(np.int64)
+        self.allowed = self._reach(mat)
+
+    @property
+    def n(self) -> int:
+        return len(self.units)
+
+    def _reach(self, mat: sparse.csr_matrix) -> np.ndarray:
+        """``allowed[i, j]``: unit ``i`` may join the grid centred at ``j``."""
+        n, w = self.n, self.w
+        eps = 1e-9 * max(float(w.max(initial=0.0)), 1.0)
+        step = sparse.csr_matrix((w[self.dst] + eps, (self.src, self.dst)), shape=(n, n))
+        cap = self.hi * (1 + 1e-9) + eps * (n + 1)
+        allowed = np.zeros((n, n), dtype=bool)
+        for j in range(n):
+            dist = dijkstra(step[j:, j:], indices=0, limit=cap)
+            allowed[j:, j] = dist + w[j] + eps <= cap
+        reach = w @ allowed  # weight within reach of each centre
+        allowed[:, reach < self.lo * (1 - 1e-9)] = False
+        return allowed
+
+
+class _Model:
+    """Column blocks of one part: ``x`` pairs, then inside-edge indicators ``z``."""
+
+    def __init__(self, part: _Part, cost: np.ndarray) -> None:
+        self.part = part
+        ok = part.allowed
+        self.pi, self.pj = np.nonzero(ok)  # x pairs (unit, centre)
+        self.xid = np.full(ok.shape, -1, dtype=np.int64)
+        self.xid[self.pi, self.pj] = np.arange(len(self.pi))
+        src, dst = part.src, part.dst
+        e_ok = ok[src] & ok[dst] & (src < dst)[:, None]
+        self.za, self.zj = np.nonzero(e_ok)  # inside (arc with src < dst, centre)
+        self.z0 = len(self.pi)
+        self.n_cols = self.z0 + len(self.za)
+        self.cost = cost  # per arc (both directions carry the edge's weight)
+
+    def rows(self) -> _Rows:
+        rows = _Rows()
+        self._assignment_rows(rows)
+        self._neighbour_rows(rows)
+        self._inside_rows(rows)
+        return rows
+
+    def _assignment_rows(self, rows: _Rows) -> None:
+        p, pi, pj = self.part, self.pi, self.pj
+        n_x = len(pi)
+        rows.add(pi, np.arange(n_x), 1.0, 1, 1, p.n)  # one centre per unit
+        diag = np.flatnonzero(pi == pj)
+        rows.add(np.zeros(len(diag)), diag, 1.0, p.k, p.k, 1)  # k centres
+        off = np.flatnonzero(pi != pj)  # x[i, j] <= x[j, j]
+        r = np.arange(len(off))
         rows.add(
-            np.zeros(2 * n, dtype=np.int64),
-            np.concatenate([lay.r(np.arange(n), g), lay.r(np.arange(n), g + 1)]),
-            np.concatenate([pos, -pos]),
+            np.concatenate([r, r]),
+            np.concatenate([off, self.xid[pj[off], pj[off]]]),
+            np.concatenate([np.ones(len(off)), -np.ones(len(off))]),
             -np.inf,
-            -1,
-            1,
+            0,
+            len(off),
+        )
+        slot = np.full(p.n, -1)
+        slot[pj[diag]] = np.arange(len(diag))
+        for bound, lo, hi in ((p.lo, 0, np.inf), (p.hi, -np.inf, 0)):  # band * x[j, j]
+            rows.add(
+                np.concatenate([slot[pj], slot[pj[diag]]]),
+                np.concatenate([np.arange(n_x), diag]),
+                np.concatenate([p.w[pi], -bound * np.ones(len(diag))]),
+                lo,
+                hi,
+                len(diag),
+            )
+
+    def _neighbour_rows(self, rows: _Rows) -> None:
+        """A unit other than the centre joins a grid only with a neighbour in it."""
+        p = self.part
+        off = np.flatnonzero(self.pi != self.pj)
+        slot = np.full(len(self.pi), -1)
+        slot[off] = np.arange(len(off))
+        a, j = np.nonzero(p.allowed[p.src] & p.allowed[p.dst])
+        x_dst, x_src = self.xid[p.dst[a], j], self.xid[p.src[a], j]
+        into = p.dst[a] != j
+        rows.add(
+            np.concatenate([np.arange(len(off)), slot[x_dst[into]]]),
+            np.concatenate([off, x_src[into]]),
+            np.concatenate([np.ones(len(off)), -np.ones(int(into.sum()))]),
+            -np.inf,
+            0,
+            len(off),
         )
 
+    def _inside_rows(self, rows: _Rows) -> None:
+        p = self.part
+        r = np.arange(len(self.za))
+        z = self.z0 + r
+        for end in (p.src, p.dst):  # z[e, j] <= x[end, j]
+            rows.add(
+                np.concatenate([r, r]),
+                np.concatenate([z, self.xid[end[self.za], self.zj]]),
+                np.concatenate([np.ones(len(r)), -np.ones(len(r))]),
+                -np.inf,
+                0,
+                len(r),
+            )
 
-def _warm(
-    labels: np.ndarray, lay: _Layout, adj: Adjacency, src: np.ndarray, ei, ej
-) -> np.ndarray | None:
-    """The model's columns for a contiguous plan (roots = lowest units), else ``None``."""
-    n, k = lay.n, lay.k
-    col = np.zeros(lay.n_cols)
-    col[lay.x(np.arange(n), labels)] = 1
-    nb = [adj.indices[adj.indptr[u] : adj.indptr[u + 1]] for u in range(n)]
-    arc_of = {(int(s), int(d)): a for a, (s, d) in enumerate(zip(src, adj.indices, strict=True))}
-    for g in range(k):
-        members = np.flatnonzero(labels == g)
-        if len(members) == 0:
+    def objective(self) -> tuple[np.ndarray, float]:
+        """Column costs and offset: the weight of cut edges is ``offset - sum(c z)``."""
+        c = np.zeros(self.n_cols)
+        c[self.z0 :] = -self.cost[self.za]
+        half = self.part.src < self.part.dst
+        return c, float(self.cost[half].sum())
+
+    def start(self, local: np.ndarray) -> np.ndarray | None:
+        """The columns of a plan (local grid labels), or ``None`` if it is no plan here."""
+        p = self.part
+        if len(np.unique(local)) != p.k or _broken(p, local):
             return None
-        root = int(members[0])
-        col[lay.r(root, g)] = 1
-        parent = {root: -1}
-        order = [root]
-        queue = deque([root])
-        while queue:
-            u = queue.popleft()
-            for v in nb[u].tolist():
-                if labels[v] == g and v not in parent:
-                    parent[v] = u
-                    order.append(v)
-                    queue.append(v)
-        if len(order) != len(members):
+        centre = np.full(local.max() + 1, p.n)
+        np.minimum.at(centre, local, np.arange(p.n))  # rank order: lowest position
+        cj = centre[local]
+        ids = self.xid[np.arange(p.n), cj]
+        if np.any(ids < 0):
             return None
-        size = {u: 1 for u in order}
-        for v in reversed(order[1:]):
-            size[parent[v]] += size[v]
-            col[lay.f(arc_of[(parent[v], v)], g)] = size[v]
-    col[lay.y0 : lay.y0 + len(ei)] = (labels[ei] != labels[ej]).astype(float)
-    return col
+        col = np.zeros(self.n_cols)
+        col[ids] = 1
+        inside = local[p.src[self.za]] == local[p.dst[self.za]]
+        col[self.z0 :] = inside & (cj[p.src[self.za]] == self.zj)
+        return col
+
+    def centres(self, col: np.ndarray) -> np.ndarray:
+        """Each unit's centre (local position) in a solution."""
+        on = col[: self.z0] > 0.5
+        centre = np.zeros(self.part.n, dtype=np.int64)
+        centre[self.pi[on]] = self.pj[on]
+        return centre
+
+    def separators(self, centre: np.ndarray) -> tuple[list[int], list[int]] | None:
+        """Rows cutting off this solution's grids in pieces (CSR starts, indices), or ``None``.
+
+        For a piece ``C`` of a grid without its centre and ``N`` the units
+        next to ``C``: a unit ``i`` of ``C`` joins a grid centred at ``j``
+        outside ``C`` and ``N`` only with some unit of ``N``:
+        ``x[i, j] <= sum(x[v, j] for v in N)``.
+        """
+        starts: list[int] = []
+        index: list[int] = []
+        for piece in _pieces(self.part, centre):
+            near = np.zeros(self.part.n, dtype=bool)
+            near[self.part.dst[np.isin(self.part.src, piece)]] = True
+            near[piece] = False
+            outside = ~near
+            outside[piece] = False
+            for i in piece.tolist():
+                for j in np.flatnonzero((self.xid[i] >= 0) & outside).tolist():
+                    starts.append(len(index))
+                    index.append(int(self.xid[i, j]))
+                    index += [int(c) for c in self.xid[near, j] if c >= 0]
+        return None if not starts else (starts, index)
 
 
-def _relabel(labels: np.ndarray, grid_group: np.ndarray) -> np.ndarray:
-    """Grids of each group renumbered so that their lowest units increase."""
-    out = labels.copy()
-    for gi in np.unique(grid_group):
-        gs = np.flatnonzero(grid_group == gi)
-        first = [int(np.flatnonzero(labels == g).min()) for g in gs]
-        for new, old in zip(gs, gs[np.argsort(first)], strict=True):
-            out[labels == old] = new
-    return out
+def _pieces(part: _Part, centre: np.ndarray) -> list[np.ndarray]:
+    """Connected pieces of grids (by centre) that do not hold their centre."""
+    inside = centre[part.src] == centre[part.dst]
+    mat = sparse.csr_matrix(
+        (np.ones(int(inside.sum())), (part.src[inside], part.dst[inside])),
+        shape=(part.n, part.n),
+    )
+    _, comp = connected_components(mat, directed=False)
+    return [np.flatnonzero(comp == c) for c in np.unique(comp) if comp[centre[comp == c][0]] != c]
 
 
-def _highs(a: sparse.csc_matrix, lo, hi, cost, ub, integer: np.ndarray, time_limit: float):
+def _broken(part: _Part, local: np.ndarray) -> bool:
+    inside = local[part.src] == local[part.dst]
+    mat = sparse.csr_matrix(
+        (np.ones(int(inside.sum())), (part.src[inside], part.dst[inside])),
+        shape=(part.n, part.n),
+    )
+    return connected_components(mat, directed=False)[0] != len(np.unique(local))
+
+
+def _highs(model: _Model, time_limit: float, node_limit: int | None, warm: bool):
     import highspy
 
     from gridplan.allocation._solver import _new_highs
 
+    a, lo, hi = model.rows().matrix(model.n_cols)
+    cost, offset = model.objective()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, np.zeros(a.shape[1]), ub
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, np.zeros(a.shape[1]), np.ones(a.shape[1])
+    lp.offset_ = offset
     lp.row_lower_, lp.row_upper_ = lo, hi
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
     lp.a_matrix_.value_ = a.data
     kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-    lp.integrality_ = [kinds[int(f)] for f in integer]
+    lp.integrality_ = [kinds[int(i < model.z0)] for i in range(model.n_cols)]
     h = _new_highs(highspy)
     for key, value in (("output_flag", False), ("threads", 1), ("random_seed", 0)):
         h.setOptionValue(key, value)
     h.setOptionValue("mip_rel_gap", 1e-6)
+    if warm:  # the search's plan is the incumbent: no sub-MIP searches for one
+        for key in ("rins", "rens", "root_reduced_cost"):
+            h.setOptionValue(f"mip_heuristic_run_{key}", False)
     h.setOptionValue("time_limit", float(time_limit))
+    if node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(node_limit))
     h.passModel(lp)
     return h, highspy
+
+
+def _solve_part(
+    model: _Model, local_start: np.ndarray | None, time_limit: float, node_limit: int | None
+) -> ExactResult:
+    """Solve without contiguity, cut off grids in pieces, repeat until the best plan is whole."""
+    t0 = time.perf_counter()
+    if not _possible(model.part):
+        return ExactResult("infeasible", None, None, None, time.perf_counter() - t0)
+    best = None if local_start is None else model.start(local_start)
+    h, highspy = _highs(model, time_limit, node_limit, best is not None)
+    nodes, s = 0, highspy.HighsModelStatus
+    while True:
+        if best is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = best.tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.setOptionValue("time_limit", max(1e-3, time_limit - (time.perf_counter() - t0)))
+        h.run()
+        status, info = h.getModelStatus(), h.getInfo()
+        nodes += int(info.mip_node_count)
+        if status in (s.kInfeasible, s.kUnboundedOrInfeasible):
+            return ExactResult("infeasible", None, None, None, time.perf_counter() - t0, nodes)
+        col = np.asarray(h.getSolution().col_value) if info.primal_solution_status == 2 else None
+        cuts = None if col is None else model.separators(model.centres(col))
+        if cuts is None and col is not None:
+            best = col
+        if cuts is None or status != s.kOptimal:
+            break
+        starts, index = cuts
+        h.addRows(
+            len(starts),
+            np.full(len(starts), -np.inf),
+            np.zeros(len(starts)),
+            len(index),
+            np.asarray(starts, dtype=np.int32),
+            np.asarray(index, dtype=np.int32),
+            _separator_values(starts, len(index)),
+        )
+    return _outcome(model, best, status == s.kOptimal, h, time.perf_counter() - t0, nodes)
+
+
+def _possible(part: _Part) -> bool:
+    """False when the fixing alone proves it: a unit fits no grid, or too few centres remain."""
+    return bool(part.allowed.any(axis=1).all()) and int(np.diag(part.allowed).sum()) >= part.k
+
+
+def _separator_values(starts: list[int], n: int) -> np.ndarray:
+    vals = -np.ones(n)
+    vals[starts] = 1.0
+    return vals
+
+
+def _outcome(model, best, optimal: bool, h, seconds: float, nodes: int) -> ExactResult:
+    """The part's result: its best whole plan, proven optimal when the last solve ended so."""
+    info = h.getInfo()
+    bound = round(float(info.mip_dual_bound), 6)
+    if best is None:
+        return ExactResult("unknown", None, None, bound, seconds, nodes)
+    cost, offset = model.objective()
+    objective = round(offset + float(cost @ best), 6)
+    proven = optimal and objective <= bound + 1e-6 * max(1.0, abs(bound))
+    _, labels = np.unique(model.centres(best), return_inverse=True)
+    kind: Status = "optimal" if proven else "feasible"
+    return ExactResult(
+        kind, labels.astype(np.int64), objective, min(bound, objective), seconds, nodes
+    )
+
+
+def _combine(parts: list[tuple[_Part, ExactResult]], m: list[int], n: int, t0: float):
+    """One result for the whole territory from the parts' results (group by group)."""
+    seconds = time.perf_counter() - t0
+    nodes = sum(r.nodes for _, r in parts)
+    worst: Status = max((r.status for _, r in parts), key=_RANK.__getitem__, default="optimal")
+    if worst == "infeasible" or len(parts) < len(m):
+        return ExactResult(
+            "infeasible" if worst == "infeasible" else "unknown", None, None, None, seconds, nodes
+        )
+    bounds = [r.bound for _, r in parts]
+    bound = None if any(b is None for b in bounds) else round(sum(bounds), 6)  # type: ignore[arg-type]
+    if worst == "unknown":
+        return ExactResult("unknown", None, None, bound, seconds, nodes)
+    labels = np.zeros(n, dtype=np.int64)
+    offset = 0
+    for (part, r), k in zip(parts, m, strict=True):
+        assert r.labels is not None
+        first = np.full(k, n)
+        np.minimum.at(first, r.labels, part.units)  # grids numbered by their lowest unit
+        labels[part.units] = offset + np.argsort(np.argsort(first))[r.labels]
+        offset += k
+    objective = round(sum(float(r.objective or 0.0) for _, r in parts), 6)
+    return ExactResult(worst, labels, objective, bound, seconds, nodes)
+
+
+def _local_start(start: np.ndarray | None, units: np.ndarray) -> np.ndarray | None:
+    if start is None:
+        return None
+    return np.unique(np.asarray(start)[units], return_inverse=True)[1].astype(np.int64)
 
 
 def solve_exact(
@@ -280,61 +457,36 @@ def solve_exact(
     edge_weight: Literal["count", "length"] = "count",
     time_limit: float = 60.0,
     start: np.ndarray | None = None,
+    node_limit: int | None = None,
 ) -> ExactResult:
     """Minimum-cut contiguous partition within the balance band, or a proof there is none.
 
     ``adj`` must have no edge between groups (like the search's working
-    graph); grid labels of group ``gi`` follow those of group ``gi - 1``.
+    graph); grid labels of group ``gi`` follow those of group ``gi - 1``,
+    and within a group the grids are numbered by their lowest unit.
     ``start``: a contiguous plan to start from (labels), e.g. the heuristic's.
+    ``time_limit`` (seconds) and ``node_limit`` (branch-and-bound nodes per
+    group) stop the search early; the node limit keeps the result
+    independent of the machine.
     """
     t0 = time.perf_counter()
-    n, k = adj.n, int(sum(m))
-    grid_group = np.repeat(np.arange(len(m)), m)
-    src = np.repeat(np.arange(n), np.diff(adj.indptr))
-    ei, ej, ln = adj.edges()
-    lay = _Layout(n, k, len(src), len(ei))
-    loads = np.bincount(group, weights=weight, minlength=len(m))
-    target = (loads / np.maximum(np.asarray(m, dtype=float), 1))[grid_group]
-    rows = _Rows()
-    _grid_rows(
-        rows, lay, np.asarray(weight, float), target * (1 - tolerance), target * (1 + tolerance)
-    )
-    cap = float(np.bincount(group).max())
-    _flow_rows(rows, lay, src, adj.indices, cap)
-    _cut_rows(rows, lay, ei, ej)
-    _symmetry_rows(rows, lay, grid_group)
-    a, lo, hi = rows.matrix(lay.n_cols)
-    ub = np.ones(lay.n_cols)
-    ub[lay.f0 : lay.y0] = cap
-    other = group[:, None] != grid_group[None, :]  # a unit never joins another group's grid
-    ub[lay.x0 : lay.r0][other.ravel()] = 0
-    ub[lay.r0 : lay.f0][other.ravel()] = 0
-    integer = np.zeros(lay.n_cols, dtype=bool)
-    integer[: lay.f0] = True
-    cost = np.zeros(lay.n_cols)
-    cost[lay.y0 :] = 1.0 if edge_weight == "count" else ln
-    h, highspy = _highs(a, lo, hi, cost, ub, integer, time_limit)
-    if start is not None:
-        col = _warm(_relabel(np.asarray(start), grid_group), lay, adj, src, ei, ej)
-        if col is not None:
-            sol = highspy.HighsSolution()
-            sol.col_value = col.tolist()
-            sol.value_valid = True
-            h.setSolution(sol)
-    h.run()
-    return _result(h, highspy, lay, time.perf_counter() - t0)
+    weight = np.asarray(weight, dtype=float)
+    group = np.asarray(group)
+    parts: list[tuple[_Part, ExactResult]] = []
+    for gi, k in enumerate(m):
+        units = np.flatnonzero(group == gi)
+        target = float(weight[units].sum()) / max(k, 1)
+        part = _Part(adj, units, weight, k, (target * (1 - tolerance), target * (1 + tolerance)))
+        cost = np.ones(len(part.src)) if edge_weight == "count" else _arc_lengths(adj, part)
+        left = max(1e-3, time_limit - (time.perf_counter() - t0))
+        res = _solve_part(_Model(part, cost), _local_start(start, part.units), left, node_limit)
+        parts.append((part, res))
+        if res.status in ("infeasible", "unknown"):
+            break
+    return _combine(parts, list(m), adj.n, t0)
 
 
-def _result(h, highspy, lay: _Layout, seconds: float) -> ExactResult:
-    status = h.getModelStatus()
-    info = h.getInfo()
-    s = highspy.HighsModelStatus
-    if status in (s.kInfeasible, s.kUnboundedOrInfeasible):
-        return ExactResult("infeasible", None, None, None, seconds)
-    if info.primal_solution_status != 2:
-        return ExactResult("unknown", None, None, float(info.mip_dual_bound), seconds)
-    x = np.asarray(h.getSolution().col_value)[: lay.r0].reshape(lay.n, lay.k)
-    labels = np.argmax(x, axis=1).astype(np.int64)
-    kind: Status = "optimal" if status == s.kOptimal else "feasible"
-    objective = round(float(info.objective_function_value), 6)
-    return ExactResult(kind, labels, objective, round(float(info.mip_dual_bound), 6), seconds)
+def _arc_lengths(adj: Adjacency, part: _Part) -> np.ndarray:
+    """Shared boundary length of each of the part's arcs (local positions)."""
+    mat = sparse.csr_matrix((adj.length, adj.indices, adj.indptr), shape=(adj.n, adj.n))
+    return np.asarray(mat[part.units[part.src], part.units[part.dst]]).ravel()

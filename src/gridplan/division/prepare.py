@@ -320,6 +320,15 @@ def necessary_tolerance(
     return smallest, causes
 
 
+def _edge_costs(cost_adj: Adjacency, adj: Adjacency) -> Adjacency:
+    """Every neighbouring pair costs 1 (``objective="cut_edges"``), keeping road discounts."""
+    ratio = np.ones(len(adj.length))
+    if np.array_equal(cost_adj.indices, adj.indices):
+        pos = adj.length > 0
+        ratio[pos] = cost_adj.length[pos] / adj.length[pos]
+    return Adjacency(adj.indptr, adj.indices, ratio)
+
+
 def prepare(
     territory: Territory, spec: DivideSpec, locked: Mapping[Hashable, str] | None = None
 ) -> Prepared:
@@ -336,6 +345,8 @@ def prepare(
     cost_adj, perimeter = road_costs(
         territory.graph, list(ids), arrays.adj, arrays.perimeter, spec.road_weight
     )
+    if spec.objective == "cut_edges":
+        cost_adj = _edge_costs(cost_adj, arrays.adj)
     work = _split_parents(cost_adj, group, names, spec.within)
     loads = np.bincount(group, weights=weight, minlength=len(names))
     counts = np.bincount(group, minlength=len(names))

@@ -29,7 +29,11 @@ from gridplan.errors import ConfigError
 if TYPE_CHECKING:
     from gridplan.division.criteria import Criterion
 
-__all__ = ["DivideSpec", "parameter_docs"]
+__all__ = ["OBJECTIVES", "DivideSpec", "parameter_docs"]
+
+#: What the search shortens: ``"compact"`` (grid perimeters, scored by 1 / Polsby-Popper)
+#: or ``"cut_edges"`` (the number of neighbouring unit pairs split between grids).
+OBJECTIVES = ("compact", "cut_edges")
 
 
 def _is_int(value: object) -> bool:
@@ -144,6 +148,12 @@ class DivideSpec:
         its length in the shape score. A number, or a mapping class -> number
         (``{"major_road": 8, "path": 0, "default": 2}``); 0 turns it off.
         Without marked edges it changes nothing.
+    objective
+        What the search shortens. ``"compact"`` (default): grid perimeters,
+        scored by 1 / Polsby-Popper (short, round grids). ``"cut_edges"``:
+        the number of neighbouring unit pairs split between grids, whatever
+        their shared length (the measure of many districting studies; with
+        ``compactness`` as its weight). Road discounts apply to both.
     """
 
     n_grids: int | None = None
@@ -159,6 +169,7 @@ class DivideSpec:
     exact: bool | None = None  # None: the exact fallback runs only with strict
     criteria: Sequence[Criterion] = field(default_factory=tuple)
     road_weight: RoadWeight = 2.0  # no effect unless the territory's graph marks roads
+    objective: str = "compact"  # or "cut_edges": fewest neighbouring units split between grids
 
     def __post_init__(self) -> None:
         _check_size(self.n_grids, self.households_per_grid)
@@ -174,6 +185,11 @@ class DivideSpec:
             raise ConfigError(f"exact={self.exact!r}: give True, False or None (automatic).")
         self._check_criteria()
         check_road_weight(self.road_weight)
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(
+                f"objective={self.objective!r}: give 'compact' (short, round grids) or "
+                "'cut_edges' (fewest neighbouring units split between grids)."
+            )
 
     def _check_criteria(self) -> None:
         from gridplan.division.criteria import Criterion
@@ -216,6 +232,8 @@ class DivideSpec:
         }
         if self.criteria:
             out["criteria"] = [c.describe() for c in self.criteria]
+        if self.objective != "compact":  # plans made with the default read as before
+            out["objective"] = self.objective
         return out
 
 
