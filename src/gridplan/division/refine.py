@@ -39,6 +39,9 @@ from gridplan.division.criteria import Bound
 
 __all__ = ["Engine", "Split"]
 
+#: Rounds in a row without a lower total violation after which balance() gives up.
+STALLED = 3
+
 
 def _find(root: list[int], x: int) -> int:
     while root[x] != x:
@@ -47,34 +50,55 @@ def _find(root: list[int], x: int) -> int:
     return x
 
 
-def _repair(in_a: list[bool], nbl: list[list[int]], w: list[float]) -> list[bool]:
-    """Hand stray components of side A to B, then B's strays to A (both end connected)."""
-    out = in_a[:]
-    for side in (True, False):
-        comps: list[list[int]] = []
-        seen = [False] * len(out)
-        for s in range(len(out)):
-            if out[s] != side or seen[s]:
-                continue
-            comp, stack = [s], [s]
-            seen[s] = True
-            while stack:
-                v = stack.pop()
-                for x in nbl[v]:
-                    if not seen[x] and out[x] == side:
-                        seen[x] = True
-                        comp.append(x)
-                        stack.append(x)
-            comps.append(comp)
-        if len(comps) > 1:
-            keep = max(
-                range(len(comps)), key=lambda c: (sum(w[i] for i in comps[c]), len(comps[c]), -c)
-            )
-            for c, comp in enumerate(comps):
-                if c != keep:
-                    for i in comp:
-                        out[i] = not side
+def _components(n: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Connected components of ``n`` nodes joined by edges ``rows``-``cols``: each
+    node's label is the lowest node of its component (min-label propagation with
+    pointer jumping; arrays only, fast on the small graphs of a pair of grids)."""
+    lab = np.arange(n)
+    while True:
+        m = np.minimum(lab[rows], lab[cols])
+        new = lab.copy()
+        np.minimum.at(new, rows, m)
+        np.minimum.at(new, cols, m)
+        new = new[new]
+        if np.array_equal(new, lab):
+            return lab
+        lab = new
+
+
+def _repair_side(
+    x: np.ndarray, side: bool, ei: np.ndarray, ej: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """Rows of ``x`` (candidate splits, ``True``: in A) with the stray pieces of
+    ``side`` handed over: each row keeps the heaviest piece of that side (then the
+    largest, then the one holding the lowest unit)."""
+    c, n = x.shape
+    on = x if side else ~x
+    kept = on[:, ei] & on[:, ej]
+    base = (np.arange(c) * n)[:, None]
+    lab = _components(c * n, (base + ei)[kept], (base + ej)[kept]).reshape(c, n)
+    heads = on & (lab == np.arange(c * n).reshape(c, n))  # the lowest unit of each piece
+    split = np.flatnonzero(heads.sum(axis=1) > 1)
+    if len(split) == 0:
+        return x
+    out = x.copy()
+    for r in split.tolist():  # few rows: most straight cuts leave both sides connected
+        row_lab = lab[r][on[r]]
+        pieces, inv = np.unique(row_lab, return_inverse=True)
+        wsum = np.bincount(inv, weights=w[on[r]])
+        size = np.bincount(inv)
+        keep = pieces[np.lexsort((pieces, -size, -wsum))[0]]
+        out[r, on[r] & (lab[r] != keep)] = not side
     return out
+
+
+def _repair(x: np.ndarray, ei: np.ndarray, ej: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Hand stray pieces of side A to B, then B's strays to A (both end connected).
+
+    ``x``: one candidate split per row (``True``: in A), over a pair's units
+    with local edges ``ei``-``ej`` and loads ``w``.
+    """
+    return _repair_side(_repair_side(x, True, ei, ej, w), False, ei, ej, w)
 
 
 class Split(Enum):
@@ -90,37 +114,42 @@ class Split(Enum):
 
 
 class _PairCut:
-    """Candidate re-splits of two grids: local arrays, scores and the best so far."""
+    """Candidate re-splits of two grids: local arrays, scores and the best so far.
+
+    Candidates come in batches (one split per row of a boolean array,
+    ``True``: in ``a``), scored together with array operations.
+    """
 
     def __init__(self, e: Engine, a: int, b: int, units: list[int], mode: Split) -> None:
         self.e, self.a, self.b, self.units, self.mode = e, a, b, units, mode
         self.n = len(units)
         part = e.part
-        self.w = [e.w[u] for u in units]
-        self.total = sum(self.w)
+        self.w = w = np.array([e.w[u] for u in units])
+        self.total = float(w.sum())
         self.idx = idx = {u: i for i, u in enumerate(units)}
-        self.ei: list[int] = []
-        self.ej: list[int] = []
-        self.el: list[float] = []
+        ei: list[int] = []
+        ej: list[int] = []
+        el: list[float] = []
         for i, u in enumerate(units):
             for v, ln in zip(e.nbrs[u], e.lens[u], strict=True):
                 j = idx.get(v, -1)
                 if j > i:
-                    self.ei.append(i)
-                    self.ej.append(j)
-                    self.el.append(ln)
-        # 1: must stay in a, 2: must stay in b
-        self.pin = [(1 if part[u] == a else 2) if e.locked[u] else 0 for u in units]
-        self.pinned = any(self.pin)
-        self.per = [e.per[u] for u in units] if e.per is not None else None
-        self.ar = [e.a[u] for u in units]
-        self.per_sum, self.ar_sum = (sum(self.per) if self.per else 0.0), sum(self.ar)
+                    ei.append(i)
+                    ej.append(j)
+                    el.append(ln)
+        self.ei, self.ej = np.array(ei, dtype=np.int64), np.array(ej, dtype=np.int64)
+        self.el = np.array(el, dtype=float)
+        locked = np.array([e.locked[u] for u in units], dtype=bool)
+        now = np.array([part[u] == a for u in units], dtype=bool)
+        self.pin_a, self.pin_b = locked & now, locked & ~now  # must stay in a / in b
+        self.pinned = bool(locked.any())
+        self.per = np.array([e.per[u] for u in units]) if e.per is not None else None
+        self.ar = np.array([e.a[u] for u in units])
         # Extra criteria, in the units of shape(): gains are compactness * shape (* scale).
         scale = e.shape_scale if e.per is not None else 1.0 / e.len_scale
         self.extra_scale = 1.0 / (max(e.compactness, 1e-6) * scale)
-        self.now = cur_in = [part[u] == a for u in units]
-        cur_load = sum(x for x, f in zip(self.w, cur_in, strict=True) if f)
-        self.current = (round(self.viol(cur_load), 12), self.score(cur_in))
+        self.now = now.tolist()
+        self.current = (round(self.viol(float(w[now].sum())), 12), float(self.scores(now[None])[0]))
         self.best: list = []
 
     def viol(self, load_a: float) -> float:
@@ -129,54 +158,54 @@ class _PairCut:
             return va
         return va + self.e.violation(self.b, self.total - load_a)
 
-    def shape(self, in_a: list[bool]) -> float:
-        ei, ej, el = self.ei, self.ej, self.el
-        per = self.per
-        if per is None:
-            return sum(el[e] for e in range(len(ei)) if in_a[ei[e]] != in_a[ej[e]])
-        pa = sum(x for x, f in zip(per, in_a, strict=True) if f)
-        pb = self.per_sum - pa
-        for e in range(len(ei)):
-            fa, fb = in_a[ei[e]], in_a[ej[e]]
-            if fa and fb:
-                pa -= 2 * el[e]
-            elif not fa and not fb:
-                pb -= 2 * el[e]
-        aa = sum(x for x, f in zip(self.ar, in_a, strict=True) if f)
-        ab = self.ar_sum - aa
-        return (pa * pa / max(aa, 1e-12) + pb * pb / max(ab, 1e-12)) / (4 * np.pi)
+    def shapes(self, x: np.ndarray) -> np.ndarray:
+        """Shape cost of each split (rows of ``x``)."""
+        xi, xj = x[:, self.ei], x[:, self.ej]
+        if self.per is None:
+            return (xi != xj) @ self.el
+        pa = x @ self.per - 2 * ((xi & xj) @ self.el)
+        pb = (~x) @ self.per - 2 * ((~xi & ~xj) @ self.el)
+        aa = np.maximum(x @ self.ar, 1e-12)
+        ab = np.maximum((~x) @ self.ar, 1e-12)
+        return (pa * pa / aa + pb * pb / ab) / (4 * np.pi)
 
-    def score(self, in_a: list[bool]) -> float:
-        """Shape cost of the split, plus the extra criteria's cost when there are any."""
-        out = self.shape(in_a)
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """Shape cost of each split, plus the extra criteria's cost when there are any."""
+        out = self.shapes(x)
         if self.e.extra:
             a, b, units = self.a, self.b, self.units
-            extra = sum(x.pair_cost(a, b, units, in_a, self.now) for x in self.e.extra)
-            out += extra * self.extra_scale
+            for r, in_a in enumerate(x.tolist()):
+                extra = sum(c.pair_cost(a, b, units, in_a, self.now) for c in self.e.extra)
+                out[r] += extra * self.extra_scale
         return out
 
-    def _breaks_pins(self, in_a: list[bool]) -> bool:
-        return self.pinned and any(
-            (p == 1 and not in_a[i]) or (p == 2 and in_a[i]) for i, p in enumerate(self.pin)
-        )
-
-    def consider(self, in_a: list[bool], load: float | None = None) -> None:
-        if load is None:
-            load = sum(x for x, f in zip(self.w, in_a, strict=True) if f)
-        v = round(self.viol(load), 12)
+    def consider(self, x: np.ndarray, loads: np.ndarray | None = None) -> None:
+        """Keep the best of the splits ``x`` (in row order: the first of equals wins)."""
+        if loads is None:
+            loads = x @ self.w
+        ok = x.any(axis=1) & ~x.all(axis=1)
+        if self.pinned:
+            ok &= x[:, self.pin_a].all(axis=1) & ~x[:, self.pin_b].any(axis=1)
+        rows = np.flatnonzero(ok).tolist()
+        if not rows:
+            return
+        v = [round(self.viol(float(loads[r])), 12) for r in rows]
+        if self.mode is Split.SHAPE:  # both grids must stay in band
+            rows = [r for r, f in zip(rows, v, strict=True) if f <= 0]
+            v = [0.0] * len(rows)
+        if not rows:
+            return
+        s = self.scores(x[rows]).tolist()
         best = self.best
-        if (self.mode is Split.SHAPE and v > 0) or (best and v > best[0][0]):
-            return
-        if all(in_a) or not any(in_a) or self._breaks_pins(in_a):
-            return
-        key = (v, self.score(in_a))
-        if not best or key < best[0]:
-            best[:] = [key, in_a]
+        for r, vr, sr in zip(rows, v, s, strict=True):
+            key = (vr, sr)
+            if not best or key < best[0]:
+                best[:] = [key, x[r]]
 
     def perfect(self) -> bool:
         return bool(self.best) and self.best[0][0] == 0
 
-    def better(self) -> list[bool] | None:
+    def better(self) -> np.ndarray | None:
         """The best split when it beats the current one, else ``None``."""
         best, current = self.best, self.current
         if not best or best[0] >= current:
@@ -474,10 +503,18 @@ class Engine:
         """Move units until every grid in ``grids`` is inside its band; True on success."""
         active = set(grids)
         order = sorted(active)
+        stalled, last = 0, float("inf")
         for _ in range(max_rounds):
             bad = self.out_of_band(order)
             if not bad or self._timed_out():
                 return not bad
+            # Re-splits that only improve shapes count as progress; without a lower
+            # violation for STALLED rounds in a row the band is out of reach.
+            now = self.total_violation(order)
+            stalled = stalled + 1 if now >= last - 1e-12 else 0
+            if stalled >= STALLED:
+                return False
+            last = min(last, now)
             bad.sort(key=lambda g: (-self.violation(g, self.W[g]), g))
             progress = False
             for g in bad:
@@ -639,7 +676,7 @@ class Engine:
         """Offer straight cuts at 6 angles (through the load goals), repaired, to ``cut``."""
         if self.xy is None:
             return
-        a, b, units, idx, n = cut.a, cut.b, cut.units, cut.idx, cut.n
+        a, b, units, n = cut.a, cut.b, cut.units, cut.n
         total = cut.total
         ta, tb = self.T[a], self.T[b]
         goals = sorted(
@@ -650,24 +687,26 @@ class Engine:
                 total * ta / (ta + tb) if ta + tb > 0 else total / 2,
             }
         )
-        local = [[idx[v] for v in self.nbrs[u] if v in idx] for u in units]
         xs = np.array([self.xy[0][u] for u in units])
         ys = np.array([self.xy[1][u] for u in units])
-        warr = np.asarray(cut.w)
-        phase = self.rng.uniform(0, np.pi)
-        for ang in phase + np.arange(6) * np.pi / 6:
-            order = np.argsort(xs * np.cos(ang) + ys * np.sin(ang), kind="stable")
-            cum = np.cumsum(warr[order])
-            cuts: set[int] = set()
-            for goal in goals:
-                at = int(np.searchsorted(cum, goal))
-                cuts.update(range(max(1, at), min(n, at + 2)))
-            ordl = order.tolist()
-            for c in sorted(cuts):
-                in_a = [False] * n
-                for i in ordl[:c]:
-                    in_a[i] = True
-                cut.consider(_repair(in_a, local, cut.w))
+        ang = self.rng.uniform(0, np.pi) + np.arange(6) * np.pi / 6
+        order = np.argsort(
+            np.cos(ang)[:, None] * xs[None, :] + np.sin(ang)[:, None] * ys[None, :],
+            axis=1,
+            kind="stable",
+        )
+        cum = np.cumsum(cut.w[order], axis=1)
+        at = (cum[:, :, None] < np.array(goals)[None, None, :]).sum(axis=1).tolist()
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(n)[None, :], axis=1)
+        rows, which = [], []
+        for r, ats in enumerate(at):
+            cuts = sorted({c for g in ats for c in range(max(1, g), min(n, g + 2))})
+            rows += cuts
+            which += [r] * len(cuts)
+        if rows:
+            x = rank[which] < np.array(rows)[:, None]
+            cut.consider(_repair(x, cut.ei, cut.ej, cut.w))
 
     def _recombine(
         self,
@@ -685,12 +724,12 @@ class Engine:
                 self._tree_cuts(cut)
                 if cut.perfect():
                     break
-        in_a = cut.better()
-        if in_a is None:
+        best = cut.better()
+        if best is None:
             return False
         part = self.part
-        for i, u in enumerate(units):
-            q = a if in_a[i] else b
+        for u, in_a in zip(units, best.tolist(), strict=True):
+            q = a if in_a else b
             if part[u] != q:
                 if log is not None:
                     log.append((u, part[u]))
@@ -699,7 +738,7 @@ class Engine:
 
     def _tree_cuts(self, cut: _PairCut) -> None:
         """Offer the best few cuts of one random spanning tree to ``cut``."""
-        n, ei, ej, w, total = cut.n, cut.ei, cut.ej, cut.w, cut.total
+        n, ei, ej, w, total = cut.n, cut.ei.tolist(), cut.ej.tolist(), cut.w.tolist(), cut.total
         order = np.argsort(self.rng.random(len(ei))).tolist()
         root = list(range(n))
         tree: list[list[int]] = [[] for _ in range(n)]
@@ -739,9 +778,15 @@ class Engine:
             for load_a, a_is_sub in ((s, True), (total - s, False)):
                 cands.append((round(cut.viol(load_a), 12), v, a_is_sub, load_a))
         cands.sort(key=lambda c: c[0])
-        for _, v, a_is_sub, load_a in cands[:6]:
-            lo_i, hi_i = pos[v], pos[v] + size[v]
-            cut.consider([(lo_i <= pos[i] < hi_i) == a_is_sub for i in range(n)], load_a)
+        top = cands[:6]
+        if not top:
+            return
+        pos_a = np.array(pos)
+        lo_i = np.array([pos[v] for _, v, _, _ in top])[:, None]
+        hi_i = lo_i + np.array([size[v] for _, v, _, _ in top])[:, None]
+        inside = (lo_i <= pos_a[None, :]) & (pos_a[None, :] < hi_i)
+        x = inside == np.array([s for _, _, s, _ in top])[:, None]
+        cut.consider(x, np.array([load for _, _, _, load in top]))
 
     def improve_pairs(self, grids: Iterable[int], rng: np.random.Generator) -> int:
         """Re-cut every pair of adjacent grids straight when that makes shapes better.
