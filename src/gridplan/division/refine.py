@@ -31,6 +31,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
@@ -124,27 +125,25 @@ class _PairCut:
         self.e, self.a, self.b, self.units, self.mode = e, a, b, units, mode
         self.n = len(units)
         part = e.part
-        self.w = w = np.array([e.w[u] for u in units])
+        arr = e.arrays()
+        pos = np.asarray(units, dtype=np.int64)
+        self.w = w = arr.w[pos]
         self.total = float(w.sum())
-        self.idx = idx = {u: i for i, u in enumerate(units)}
-        ei: list[int] = []
-        ej: list[int] = []
-        el: list[float] = []
-        for i, u in enumerate(units):
-            for v, ln in zip(e.nbrs[u], e.lens[u], strict=True):
-                j = idx.get(v, -1)
-                if j > i:
-                    ei.append(i)
-                    ej.append(j)
-                    el.append(ln)
-        self.ei, self.ej = np.array(ei, dtype=np.int64), np.array(ej, dtype=np.int64)
-        self.el = np.array(el, dtype=float)
-        locked = np.array([e.locked[u] for u in units], dtype=bool)
+        # Local edges i < j, in unit order then neighbour order.
+        start, count = arr.indptr[pos], arr.indptr[pos + 1] - arr.indptr[pos]
+        i = np.repeat(np.arange(self.n), count)
+        at = np.repeat(start - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+        local = np.full(len(arr.indptr) - 1, -1, dtype=np.int64)
+        local[pos] = np.arange(self.n)
+        j = local[arr.indices[at]]
+        inner = j > i
+        self.ei, self.ej, self.el = i[inner], j[inner], arr.lens[at][inner]
+        locked = arr.locked[pos]
         now = np.array([part[u] == a for u in units], dtype=bool)
         self.pin_a, self.pin_b = locked & now, locked & ~now  # must stay in a / in b
         self.pinned = bool(locked.any())
-        self.per = np.array([e.per[u] for u in units]) if e.per is not None else None
-        self.ar = np.array([e.a[u] for u in units])
+        self.per = arr.per[pos] if arr.per is not None else None
+        self.ar = arr.a[pos]
         # Extra criteria, in the units of shape(): gains are compactness * shape (* scale).
         scale = e.shape_scale if e.per is not None else 1.0 / e.len_scale
         self.extra_scale = 1.0 / (max(e.compactness, 1e-6) * scale)
@@ -215,6 +214,33 @@ class _PairCut:
         return best[1]
 
 
+@dataclass
+class _EngineArrays:
+    """Neighbours (CSR, in the order of ``Engine.nbrs``), loads, areas, perimeters, locks."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    lens: np.ndarray
+    w: np.ndarray
+    a: np.ndarray
+    per: np.ndarray | None
+    locked: np.ndarray
+
+    @classmethod
+    def build(cls, e: Engine) -> _EngineArrays:
+        indptr = np.zeros(len(e.nbrs) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in e.nbrs], out=indptr[1:])
+        return cls(
+            indptr,
+            np.fromiter((v for r in e.nbrs for v in r), dtype=np.int64, count=int(indptr[-1])),
+            np.fromiter((x for r in e.lens for x in r), dtype=float, count=int(indptr[-1])),
+            np.asarray(e.w, dtype=float),
+            np.asarray(e.a, dtype=float),
+            None if e.per is None else np.asarray(e.per, dtype=float),
+            np.asarray(e.locked, dtype=bool),
+        )
+
+
 class Engine:
     """Mutable partition state plus the move machinery.
 
@@ -271,8 +297,15 @@ class Engine:
         self.deadline = deadline
         self.n_moves = 0
         self.extra: list[Bound] = []  # extra soft criteria (gridplan.division.criteria)
+        self._arrays: _EngineArrays | None = None
 
     # -- bookkeeping ----------------------------------------------------------------------
+
+    def arrays(self) -> _EngineArrays:
+        """The unit data as arrays (for batched pair re-splits), built on first use."""
+        if self._arrays is None:
+            self._arrays = _EngineArrays.build(self)
+        return self._arrays
 
     def restore(self, part: list[int]) -> None:
         """Take ``part`` (copied) as the partition and recount every per-grid total."""
