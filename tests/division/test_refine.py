@@ -58,6 +58,7 @@ def test_balance_gives_up_when_the_band_is_out_of_reach():
     part = [(u % 6 >= 3) + 2 * (u // 6 >= 3) for u in range(36)]
     t = sum(weight) / 4
     e = Engine(nb, ln, weight, [1.0] * 36, part, [t] * 4, [t * 0.95] * 4, [t * 1.05] * 4)
+    e.stall_rounds = 3
     e.xy = (x.tolist(), y.tolist())
     before = e.total_violation(range(4))
     assert e.balance(range(4)) is False

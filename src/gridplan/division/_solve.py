@@ -38,6 +38,10 @@ __all__ = [
 ]
 
 
+#: Balance rounds in a row without a lower violation after which an attempt stops
+#: balancing when some grid must be out of tolerance (see :func:`out_of_reach`).
+STALLED = 3
+
 #: Perturbation rounds in a row without improvement after which an attempt stops. On
 #: 50-200 units (3-10 grids) a third or fourth round after two failed ones never
 #: improved a plan (benchmarks/RESULTS.md, small territories).
@@ -70,6 +74,9 @@ class Problem:
     rounds: int | None = None
     criteria: Sequence[Criterion] = ()  # extra soft criteria, bound to ``context``
     context: SearchContext | None = None
+    # Balance gives up after this many rounds in a row without a lower violation
+    # (None: it never does); solve() sets it when the band is out of reach.
+    stall_rounds: int | None = None
 
     @property
     def offsets(self) -> list[int]:
@@ -345,6 +352,7 @@ def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None) -> At
     e = _engine(p, targets, (ga / mm)[grid_group], deadline)
     e.rng = rng
     e.xy = (p.x.tolist(), p.y.tolist())
+    e.stall_rounds = p.stall_rounds
     _seed_all(p, e, rng)
     # Final bands (bisect overwrote targets with split targets).
     for g in range(len(targets)):
@@ -407,7 +415,8 @@ def solve(p: Problem) -> Result:
     Best = smallest total balance violation, then lowest objective. With a
     ``time_limit`` the search also stops at it (then the result depends on
     the machine's speed); the first attempt always completes its seeding
-    and balancing. No extra attempts when :func:`out_of_reach`.
+    and balancing. When :func:`out_of_reach`: no extra attempts, and
+    balancing stops after :data:`STALLED` rounds without progress.
     """
     start = time.perf_counter()
     deadline = start + p.time_limit if p.time_limit else None
@@ -417,9 +426,10 @@ def solve(p: Problem) -> Result:
         attempts = p.attempts
     if p.rounds is not None:
         rounds = p.rounds
+    run = replace(p, rounds=rounds)
     if out_of_reach(p):
         extra = 0
-    run = replace(p, rounds=rounds)
+        run = replace(run, stall_rounds=STALLED if p.stall_rounds is None else p.stall_rounds)
     rng = np.random.default_rng(p.seed)
     best: Attempt | None = None
     tries = 0

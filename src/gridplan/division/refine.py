@@ -40,9 +40,6 @@ from gridplan.division.criteria import Bound
 
 __all__ = ["Engine", "Split"]
 
-#: Rounds in a row without a lower total violation after which balance() gives up.
-STALLED = 3
-
 
 def _find(root: list[int], x: int) -> int:
     while root[x] != x:
@@ -82,14 +79,18 @@ def _repair_side(
     split = np.flatnonzero(heads.sum(axis=1) > 1)
     if len(split) == 0:
         return x
+    sub_on, sub_lab = on[split], lab[split]
+    labs = sub_lab[sub_on]
+    wsum = np.bincount(labs, weights=np.broadcast_to(w, sub_on.shape)[sub_on], minlength=c * n)
+    size = np.bincount(labs, minlength=c * n)
+    ids = np.flatnonzero(size)  # each piece by its lowest unit, grouped by row
+    order = ids[np.lexsort((ids, -size[ids], -wsum[ids], ids // n))]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = order[1:] // n != order[:-1] // n
+    keep = np.zeros(c * n, dtype=bool)
+    keep[order[first]] = True
     out = x.copy()
-    for r in split.tolist():  # few rows: most straight cuts leave both sides connected
-        row_lab = lab[r][on[r]]
-        pieces, inv = np.unique(row_lab, return_inverse=True)
-        wsum = np.bincount(inv, weights=w[on[r]])
-        size = np.bincount(inv)
-        keep = pieces[np.lexsort((pieces, -size, -wsum))[0]]
-        out[r, on[r] & (lab[r] != keep)] = not side
+    out[split] = np.where(sub_on & ~keep[sub_lab], not side, x[split])
     return out
 
 
@@ -298,6 +299,7 @@ class Engine:
         self.n_moves = 0
         self.extra: list[Bound] = []  # extra soft criteria (gridplan.division.criteria)
         self._arrays: _EngineArrays | None = None
+        self.stall_rounds: int | None = None  # see balance()
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -541,11 +543,12 @@ class Engine:
             bad = self.out_of_band(order)
             if not bad or self._timed_out():
                 return not bad
-            # Re-splits that only improve shapes count as progress; without a lower
-            # violation for STALLED rounds in a row the band is out of reach.
+            # Re-splits that only improve shapes count as progress: when the band is
+            # known to be out of reach, stop after ``stall_rounds`` rounds in a row
+            # without a lower violation.
             now = self.total_violation(order)
             stalled = stalled + 1 if now >= last - 1e-12 else 0
-            if stalled >= STALLED:
+            if self.stall_rounds is not None and stalled >= self.stall_rounds:
                 return False
             last = min(last, now)
             bad.sort(key=lambda g: (-self.violation(g, self.W[g]), g))
@@ -901,16 +904,19 @@ class Engine:
 
     def _best_move(self, u: int, p: int, active: set[int]) -> int:
         """The grid ``u`` gains most by joining (balance first, then shape and area), or -1."""
-        sh = self._shared(u)
-        if len(sh) < 2:
-            return -1
-        own = sh.get(p, 0.0)
-        part = self.part
         if self.per is not None:
-            raw = self._raw(u)
+            sh = raw = self._raw(u)
+            if len(raw) < 2:
+                return -1
+            part = self.part
             cnt: dict[int, int] = {}
             for v in self.nbrs[u]:
                 cnt[part[v]] = cnt.get(part[v], 0) + 1
+        else:
+            sh = self._shared(u)
+            if len(sh) < 2:
+                return -1
+            own = sh.get(p, 0.0)
         best_gain, best_q = 1e-9, -1
         for q in sorted(sh):
             if q == p or q not in active:
