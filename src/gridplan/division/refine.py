@@ -64,6 +64,17 @@ def _components(n: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         lab = new
 
 
+def _sums(mask: np.ndarray, values: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """Per row of ``mask``: ``start`` plus the ``values`` it selects, added left to right
+    (the rounding of a plain loop, so that scores do not depend on the batch)."""
+    terms = np.where(mask, values, 0.0)
+    if start is not None:
+        terms = np.concatenate([start[:, None], terms], axis=1)
+    if terms.shape[1] == 0:
+        return np.zeros(len(mask))
+    return np.cumsum(terms, axis=1)[:, -1]
+
+
 def _repair_side(
     x: np.ndarray, side: bool, ei: np.ndarray, ej: np.ndarray, w: np.ndarray
 ) -> np.ndarray:
@@ -129,7 +140,7 @@ class _PairCut:
         arr = e.arrays()
         pos = np.asarray(units, dtype=np.int64)
         self.w = w = arr.w[pos]
-        self.total = float(w.sum())
+        self.total = sum(w.tolist())
         # Local edges i < j, in unit order then neighbour order.
         start, count = arr.indptr[pos], arr.indptr[pos + 1] - arr.indptr[pos]
         i = np.repeat(np.arange(self.n), count)
@@ -145,11 +156,14 @@ class _PairCut:
         self.pinned = bool(locked.any())
         self.per = arr.per[pos] if arr.per is not None else None
         self.ar = arr.a[pos]
+        self.per_sum = sum(self.per.tolist()) if self.per is not None else 0.0
+        self.ar_sum = sum(self.ar.tolist())
         # Extra criteria, in the units of shape(): gains are compactness * shape (* scale).
         scale = e.shape_scale if e.per is not None else 1.0 / e.len_scale
         self.extra_scale = 1.0 / (max(e.compactness, 1e-6) * scale)
         self.now = now.tolist()
-        self.current = (round(self.viol(float(w[now].sum())), 12), float(self.scores(now[None])[0]))
+        load = float(_sums(now[None], w)[0])
+        self.current = (round(self.viol(load), 12), float(self.scores(now[None])[0]))
         self.best: list = []
 
     def viol(self, load_a: float) -> float:
@@ -159,15 +173,18 @@ class _PairCut:
         return va + self.e.violation(self.b, self.total - load_a)
 
     def shapes(self, x: np.ndarray) -> np.ndarray:
-        """Shape cost of each split (rows of ``x``)."""
+        """Shape cost of each split (rows of ``x``), summed in the order of one split's loop."""
         xi, xj = x[:, self.ei], x[:, self.ej]
+        el = self.el
         if self.per is None:
-            return (xi != xj) @ self.el
-        pa = x @ self.per - 2 * ((xi & xj) @ self.el)
-        pb = (~x) @ self.per - 2 * ((~xi & ~xj) @ self.el)
-        aa = np.maximum(x @ self.ar, 1e-12)
-        ab = np.maximum((~x) @ self.ar, 1e-12)
-        return (pa * pa / aa + pb * pb / ab) / (4 * np.pi)
+            return _sums(xi != xj, el)
+        pa = _sums(x, self.per)
+        pb = self.per_sum - pa
+        pa = _sums(xi & xj, -2 * el, start=pa)
+        pb = _sums(~xi & ~xj, -2 * el, start=pb)
+        aa = _sums(x, self.ar)
+        ab = self.ar_sum - aa
+        return (pa * pa / np.maximum(aa, 1e-12) + pb * pb / np.maximum(ab, 1e-12)) / (4 * np.pi)
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """Shape cost of each split, plus the extra criteria's cost when there are any."""
@@ -182,7 +199,7 @@ class _PairCut:
     def consider(self, x: np.ndarray, loads: np.ndarray | None = None) -> None:
         """Keep the best of the splits ``x`` (in row order: the first of equals wins)."""
         if loads is None:
-            loads = x @ self.w
+            loads = _sums(x, self.w)
         ok = x.any(axis=1) & ~x.all(axis=1)
         if self.pinned:
             ok &= x[:, self.pin_a].all(axis=1) & ~x[:, self.pin_b].any(axis=1)
