@@ -127,6 +127,7 @@ def main() -> int:
         help="seconds per method and data set; later seeds are skipped beyond it",
     )
     ap.add_argument("--quick", action="store_true", help="small data sets only")
+    ap.add_argument("--methods", default="", help="comma-separated method names (default: all)")
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = ap.parse_args()
 
@@ -143,6 +144,8 @@ def main() -> int:
             HEADER,
         ]
         for name, fn in METHODS.items():
+            if args.methods and name not in args.methods.split(","):
+                continue
             limit = MAX_UNITS.get(name)
             if limit is not None and case.adj.n > limit:
                 lines.append(

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridplan.division._graph import Adjacency, lattice
-from gridplan.division._solve import Problem, largest_remainder, solve
+from gridplan.division._solve import Problem, effort, largest_remainder, out_of_reach, solve
 from gridplan.division.codes import assign_codes, format_code, reading_order
 from gridplan.division.metrics import contiguous_grids, cut_stats, grid_stats
 from gridplan.division.refine import Engine
@@ -136,3 +136,24 @@ def test_codes_reading_order_and_locked_codes_kept():
     assert format_code(None, 7) == "G07"
     many = assign_codes(np.zeros(120, int), np.arange(120.0), np.zeros(120), np.ones(120), [None])
     assert many[0] == "G001" and many[-1] == "G120"
+
+
+def test_no_extra_attempts_when_the_tolerance_is_out_of_reach():
+    """A unit heavier than a grid may be: the regular attempts only, no extra ones."""
+    adj, x, y = lattice(6, 6)
+    w = np.ones(36)
+    p = Problem(adj, w, np.ones(36), x, y, np.zeros(36, dtype=int), [4], tolerance=0.0)
+    assert not out_of_reach(p)
+    w[0] = 20.0  # the target is (35 + 20) / 4 = 13.75 a grid
+    heavy = Problem(adj, w, np.ones(36), x, y, np.zeros(36, dtype=int), [4], tolerance=0.05)
+    assert out_of_reach(heavy)
+    r = solve(heavy)
+    assert r.violation > 0
+    assert r.attempts == effort(36)[0]
+    labels = np.bincount(r.labels, minlength=4)
+    assert (labels > 0).all()
+    check_partition(adj, r.labels, 4)
+    few = Problem(
+        adj, np.where(np.arange(36) < 3, 1.0, 0.0), np.ones(36), x, y, np.zeros(36, dtype=int), [4]
+    )
+    assert out_of_reach(few)  # three loaded units, four grids

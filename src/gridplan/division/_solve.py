@@ -27,7 +27,25 @@ from gridplan.division.criteria import Criterion, SearchContext
 from gridplan.division.refine import Engine
 from gridplan.division.seed import bisect, side_components
 
-__all__ = ["Attempt", "Problem", "Result", "effort", "largest_remainder", "solve"]
+__all__ = [
+    "Attempt",
+    "Problem",
+    "Result",
+    "effort",
+    "largest_remainder",
+    "out_of_reach",
+    "solve",
+]
+
+
+#: Balance rounds in a row without a lower violation after which an attempt stops
+#: balancing when some grid must be out of tolerance (see :func:`out_of_reach`).
+STALLED = 3
+
+#: Perturbation rounds in a row without improvement after which an attempt stops. On
+#: 50-200 units (3-10 grids) a third or fourth round after two failed ones never
+#: improved a plan (benchmarks/RESULTS.md, small territories).
+PATIENCE = 2
 
 
 @dataclass
@@ -56,6 +74,9 @@ class Problem:
     rounds: int | None = None
     criteria: Sequence[Criterion] = ()  # extra soft criteria, bound to ``context``
     context: SearchContext | None = None
+    # Balance gives up after this many rounds in a row without a lower violation
+    # (None: it never does); solve() sets it when the band is out of reach.
+    stall_rounds: int | None = None
 
     @property
     def offsets(self) -> list[int]:
@@ -280,10 +301,14 @@ def _perturb(
     e: Engine, grids: list[int], targets: np.ndarray, p: Problem, rng: np.random.Generator
 ) -> None:
     """Perturbation rounds: improve shapes with the band widened, pull back into the
-    band (compact moves first), polish; keep the result when it is better and valid."""
+    band (compact moves first), polish; keep the result when it is better and valid.
+
+    Stops after :data:`PATIENCE` rounds in a row that did not improve the plan.
+    """
     best_part, best_viol, best_obj = list(e.part), e.total_violation(grids), e.objective(grids)
+    fails = 0
     for _ in range(p.rounds or 0):
-        if e._timed_out():
+        if e._timed_out() or fails >= PATIENCE:
             break
         _set_bands(e, targets, 3 * p.tolerance)
         e.improve(grids, rng, max_passes=4)
@@ -297,8 +322,10 @@ def _perturb(
             viol <= best_viol + 1e-12 and obj < best_obj - 1e-9
         ):
             best_part, best_viol, best_obj = list(e.part), viol, obj
+            fails = 0
         else:
             e.restore(best_part)
+            fails += 1
     e.restore(best_part)
 
 
@@ -325,6 +352,7 @@ def _attempt(p: Problem, rng: np.random.Generator, deadline: float | None) -> At
     e = _engine(p, targets, (ga / mm)[grid_group], deadline)
     e.rng = rng
     e.xy = (p.x.tolist(), p.y.tolist())
+    e.stall_rounds = p.stall_rounds
     _seed_all(p, e, rng)
     # Final bands (bisect overwrote targets with split targets).
     for g in range(len(targets)):
@@ -366,13 +394,29 @@ def effort(n: int) -> tuple[int, int, int]:
     return attempts, rounds, extra
 
 
+def out_of_reach(p: Problem) -> bool:
+    """True when some grid must be out of tolerance whatever the plan.
+
+    The necessary checks of :func:`gridplan.division.prepare.necessary_tolerance`:
+    a unit heavier than its group's grids may be, or a group with fewer
+    loaded units than grids. Extra attempts cannot help then.
+    """
+    m = np.asarray(p.m, dtype=float)
+    loads = np.bincount(p.group, weights=p.weight, minlength=len(m))
+    hi = loads / np.maximum(m, 1) * (1 + p.tolerance)
+    heavy = (p.weight > hi[p.group] + 1e-9) & (m[p.group] > 1)
+    loaded = np.bincount(p.group, weights=(p.weight > 0).astype(float), minlength=len(m))
+    return bool(heavy.any() or ((loaded < m) & (loads > 0)).any())
+
+
 def solve(p: Problem) -> Result:
     """Partition: seeded attempts (see :func:`effort`), keep the best.
 
     Best = smallest total balance violation, then lowest objective. With a
     ``time_limit`` the search also stops at it (then the result depends on
     the machine's speed); the first attempt always completes its seeding
-    and balancing.
+    and balancing. When :func:`out_of_reach`: no extra attempts, and
+    balancing stops after :data:`STALLED` rounds without progress.
     """
     start = time.perf_counter()
     deadline = start + p.time_limit if p.time_limit else None
@@ -383,6 +427,9 @@ def solve(p: Problem) -> Result:
     if p.rounds is not None:
         rounds = p.rounds
     run = replace(p, rounds=rounds)
+    if out_of_reach(p):
+        extra = 0
+        run = replace(run, stall_rounds=STALLED if p.stall_rounds is None else p.stall_rounds)
     rng = np.random.default_rng(p.seed)
     best: Attempt | None = None
     tries = 0

@@ -31,6 +31,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
@@ -47,34 +48,70 @@ def _find(root: list[int], x: int) -> int:
     return x
 
 
-def _repair(in_a: list[bool], nbl: list[list[int]], w: list[float]) -> list[bool]:
-    """Hand stray components of side A to B, then B's strays to A (both end connected)."""
-    out = in_a[:]
-    for side in (True, False):
-        comps: list[list[int]] = []
-        seen = [False] * len(out)
-        for s in range(len(out)):
-            if out[s] != side or seen[s]:
-                continue
-            comp, stack = [s], [s]
-            seen[s] = True
-            while stack:
-                v = stack.pop()
-                for x in nbl[v]:
-                    if not seen[x] and out[x] == side:
-                        seen[x] = True
-                        comp.append(x)
-                        stack.append(x)
-            comps.append(comp)
-        if len(comps) > 1:
-            keep = max(
-                range(len(comps)), key=lambda c: (sum(w[i] for i in comps[c]), len(comps[c]), -c)
-            )
-            for c, comp in enumerate(comps):
-                if c != keep:
-                    for i in comp:
-                        out[i] = not side
+def _components(n: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Connected components of ``n`` nodes joined by edges ``rows``-``cols``: each
+    node's label is the lowest node of its component (min-label propagation with
+    pointer jumping; arrays only, fast on the small graphs of a pair of grids)."""
+    lab = np.arange(n)
+    while True:
+        m = np.minimum(lab[rows], lab[cols])
+        new = lab.copy()
+        np.minimum.at(new, rows, m)
+        np.minimum.at(new, cols, m)
+        new = new[new]
+        if np.array_equal(new, lab):
+            return lab
+        lab = new
+
+
+def _sums(mask: np.ndarray, values: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """Per row of ``mask``: ``start`` plus the ``values`` it selects, added left to right
+    (the rounding of a plain loop, so that scores do not depend on the batch)."""
+    terms = np.where(mask, values, 0.0)
+    if start is not None:
+        terms = np.concatenate([start[:, None], terms], axis=1)
+    if terms.shape[1] == 0:
+        return np.zeros(len(mask))
+    return np.cumsum(terms, axis=1)[:, -1]
+
+
+def _repair_side(
+    x: np.ndarray, side: bool, ei: np.ndarray, ej: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """Rows of ``x`` (candidate splits, ``True``: in A) with the stray pieces of
+    ``side`` handed over: each row keeps the heaviest piece of that side (then the
+    largest, then the one holding the lowest unit)."""
+    c, n = x.shape
+    on = x if side else ~x
+    kept = on[:, ei] & on[:, ej]
+    base = (np.arange(c) * n)[:, None]
+    lab = _components(c * n, (base + ei)[kept], (base + ej)[kept]).reshape(c, n)
+    heads = on & (lab == np.arange(c * n).reshape(c, n))  # the lowest unit of each piece
+    split = np.flatnonzero(heads.sum(axis=1) > 1)
+    if len(split) == 0:
+        return x
+    sub_on, sub_lab = on[split], lab[split]
+    labs = sub_lab[sub_on]
+    wsum = np.bincount(labs, weights=np.broadcast_to(w, sub_on.shape)[sub_on], minlength=c * n)
+    size = np.bincount(labs, minlength=c * n)
+    ids = np.flatnonzero(size)  # each piece by its lowest unit, grouped by row
+    order = ids[np.lexsort((ids, -size[ids], -wsum[ids], ids // n))]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = order[1:] // n != order[:-1] // n
+    keep = np.zeros(c * n, dtype=bool)
+    keep[order[first]] = True
+    out = x.copy()
+    out[split] = np.where(sub_on & ~keep[sub_lab], not side, x[split])
     return out
+
+
+def _repair(x: np.ndarray, ei: np.ndarray, ej: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Hand stray pieces of side A to B, then B's strays to A (both end connected).
+
+    ``x``: one candidate split per row (``True``: in A), over a pair's units
+    with local edges ``ei``-``ej`` and loads ``w``.
+    """
+    return _repair_side(_repair_side(x, True, ei, ej, w), False, ei, ej, w)
 
 
 class Split(Enum):
@@ -90,37 +127,43 @@ class Split(Enum):
 
 
 class _PairCut:
-    """Candidate re-splits of two grids: local arrays, scores and the best so far."""
+    """Candidate re-splits of two grids: local arrays, scores and the best so far.
+
+    Candidates come in batches (one split per row of a boolean array,
+    ``True``: in ``a``), scored together with array operations.
+    """
 
     def __init__(self, e: Engine, a: int, b: int, units: list[int], mode: Split) -> None:
         self.e, self.a, self.b, self.units, self.mode = e, a, b, units, mode
         self.n = len(units)
         part = e.part
-        self.w = [e.w[u] for u in units]
-        self.total = sum(self.w)
-        self.idx = idx = {u: i for i, u in enumerate(units)}
-        self.ei: list[int] = []
-        self.ej: list[int] = []
-        self.el: list[float] = []
-        for i, u in enumerate(units):
-            for v, ln in zip(e.nbrs[u], e.lens[u], strict=True):
-                j = idx.get(v, -1)
-                if j > i:
-                    self.ei.append(i)
-                    self.ej.append(j)
-                    self.el.append(ln)
-        # 1: must stay in a, 2: must stay in b
-        self.pin = [(1 if part[u] == a else 2) if e.locked[u] else 0 for u in units]
-        self.pinned = any(self.pin)
-        self.per = [e.per[u] for u in units] if e.per is not None else None
-        self.ar = [e.a[u] for u in units]
-        self.per_sum, self.ar_sum = (sum(self.per) if self.per else 0.0), sum(self.ar)
+        arr = e.arrays()
+        pos = np.asarray(units, dtype=np.int64)
+        self.w = w = arr.w[pos]
+        self.total = sum(w.tolist())
+        # Local edges i < j, in unit order then neighbour order.
+        start, count = arr.indptr[pos], arr.indptr[pos + 1] - arr.indptr[pos]
+        i = np.repeat(np.arange(self.n), count)
+        at = np.repeat(start - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+        local = np.full(len(arr.indptr) - 1, -1, dtype=np.int64)
+        local[pos] = np.arange(self.n)
+        j = local[arr.indices[at]]
+        inner = j > i
+        self.ei, self.ej, self.el = i[inner], j[inner], arr.lens[at][inner]
+        locked = arr.locked[pos]
+        now = np.array([part[u] == a for u in units], dtype=bool)
+        self.pin_a, self.pin_b = locked & now, locked & ~now  # must stay in a / in b
+        self.pinned = bool(locked.any())
+        self.per = arr.per[pos] if arr.per is not None else None
+        self.ar = arr.a[pos]
+        self.per_sum = sum(self.per.tolist()) if self.per is not None else 0.0
+        self.ar_sum = sum(self.ar.tolist())
         # Extra criteria, in the units of shape(): gains are compactness * shape (* scale).
         scale = e.shape_scale if e.per is not None else 1.0 / e.len_scale
         self.extra_scale = 1.0 / (max(e.compactness, 1e-6) * scale)
-        self.now = cur_in = [part[u] == a for u in units]
-        cur_load = sum(x for x, f in zip(self.w, cur_in, strict=True) if f)
-        self.current = (round(self.viol(cur_load), 12), self.score(cur_in))
+        self.now = now.tolist()
+        load = float(_sums(now[None], w)[0])
+        self.current = (round(self.viol(load), 12), float(self.scores(now[None])[0]))
         self.best: list = []
 
     def viol(self, load_a: float) -> float:
@@ -129,54 +172,57 @@ class _PairCut:
             return va
         return va + self.e.violation(self.b, self.total - load_a)
 
-    def shape(self, in_a: list[bool]) -> float:
-        ei, ej, el = self.ei, self.ej, self.el
-        per = self.per
-        if per is None:
-            return sum(el[e] for e in range(len(ei)) if in_a[ei[e]] != in_a[ej[e]])
-        pa = sum(x for x, f in zip(per, in_a, strict=True) if f)
+    def shapes(self, x: np.ndarray) -> np.ndarray:
+        """Shape cost of each split (rows of ``x``), summed in the order of one split's loop."""
+        xi, xj = x[:, self.ei], x[:, self.ej]
+        el = self.el
+        if self.per is None:
+            return _sums(xi != xj, el)
+        pa = _sums(x, self.per)
         pb = self.per_sum - pa
-        for e in range(len(ei)):
-            fa, fb = in_a[ei[e]], in_a[ej[e]]
-            if fa and fb:
-                pa -= 2 * el[e]
-            elif not fa and not fb:
-                pb -= 2 * el[e]
-        aa = sum(x for x, f in zip(self.ar, in_a, strict=True) if f)
+        pa = _sums(xi & xj, -2 * el, start=pa)
+        pb = _sums(~xi & ~xj, -2 * el, start=pb)
+        aa = _sums(x, self.ar)
         ab = self.ar_sum - aa
-        return (pa * pa / max(aa, 1e-12) + pb * pb / max(ab, 1e-12)) / (4 * np.pi)
+        return (pa * pa / np.maximum(aa, 1e-12) + pb * pb / np.maximum(ab, 1e-12)) / (4 * np.pi)
 
-    def score(self, in_a: list[bool]) -> float:
-        """Shape cost of the split, plus the extra criteria's cost when there are any."""
-        out = self.shape(in_a)
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """Shape cost of each split, plus the extra criteria's cost when there are any."""
+        out = self.shapes(x)
         if self.e.extra:
             a, b, units = self.a, self.b, self.units
-            extra = sum(x.pair_cost(a, b, units, in_a, self.now) for x in self.e.extra)
-            out += extra * self.extra_scale
+            for r, in_a in enumerate(x.tolist()):
+                extra = sum(c.pair_cost(a, b, units, in_a, self.now) for c in self.e.extra)
+                out[r] += extra * self.extra_scale
         return out
 
-    def _breaks_pins(self, in_a: list[bool]) -> bool:
-        return self.pinned and any(
-            (p == 1 and not in_a[i]) or (p == 2 and in_a[i]) for i, p in enumerate(self.pin)
-        )
-
-    def consider(self, in_a: list[bool], load: float | None = None) -> None:
-        if load is None:
-            load = sum(x for x, f in zip(self.w, in_a, strict=True) if f)
-        v = round(self.viol(load), 12)
+    def consider(self, x: np.ndarray, loads: np.ndarray | None = None) -> None:
+        """Keep the best of the splits ``x`` (in row order: the first of equals wins)."""
+        if loads is None:
+            loads = _sums(x, self.w)
+        ok = x.any(axis=1) & ~x.all(axis=1)
+        if self.pinned:
+            ok &= x[:, self.pin_a].all(axis=1) & ~x[:, self.pin_b].any(axis=1)
+        rows = np.flatnonzero(ok).tolist()
+        if not rows:
+            return
+        v = [round(self.viol(float(loads[r])), 12) for r in rows]
+        if self.mode is Split.SHAPE:  # both grids must stay in band
+            rows = [r for r, f in zip(rows, v, strict=True) if f <= 0]
+            v = [0.0] * len(rows)
+        if not rows:
+            return
+        s = self.scores(x[rows]).tolist()
         best = self.best
-        if (self.mode is Split.SHAPE and v > 0) or (best and v > best[0][0]):
-            return
-        if all(in_a) or not any(in_a) or self._breaks_pins(in_a):
-            return
-        key = (v, self.score(in_a))
-        if not best or key < best[0]:
-            best[:] = [key, in_a]
+        for r, vr, sr in zip(rows, v, s, strict=True):
+            key = (vr, sr)
+            if not best or key < best[0]:
+                best[:] = [key, x[r]]
 
     def perfect(self) -> bool:
         return bool(self.best) and self.best[0][0] == 0
 
-    def better(self) -> list[bool] | None:
+    def better(self) -> np.ndarray | None:
         """The best split when it beats the current one, else ``None``."""
         best, current = self.best, self.current
         if not best or best[0] >= current:
@@ -184,6 +230,33 @@ class _PairCut:
         if self.mode is Split.SHAPE and best[0][1] >= current[1] - 1e-9 * max(1.0, current[1]):
             return None
         return best[1]
+
+
+@dataclass
+class _EngineArrays:
+    """Neighbours (CSR, in the order of ``Engine.nbrs``), loads, areas, perimeters, locks."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    lens: np.ndarray
+    w: np.ndarray
+    a: np.ndarray
+    per: np.ndarray | None
+    locked: np.ndarray
+
+    @classmethod
+    def build(cls, e: Engine) -> _EngineArrays:
+        indptr = np.zeros(len(e.nbrs) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in e.nbrs], out=indptr[1:])
+        return cls(
+            indptr,
+            np.fromiter((v for r in e.nbrs for v in r), dtype=np.int64, count=int(indptr[-1])),
+            np.fromiter((x for r in e.lens for x in r), dtype=float, count=int(indptr[-1])),
+            np.asarray(e.w, dtype=float),
+            np.asarray(e.a, dtype=float),
+            None if e.per is None else np.asarray(e.per, dtype=float),
+            np.asarray(e.locked, dtype=bool),
+        )
 
 
 class Engine:
@@ -242,8 +315,16 @@ class Engine:
         self.deadline = deadline
         self.n_moves = 0
         self.extra: list[Bound] = []  # extra soft criteria (gridplan.division.criteria)
+        self._arrays: _EngineArrays | None = None
+        self.stall_rounds: int | None = None  # see balance()
 
     # -- bookkeeping ----------------------------------------------------------------------
+
+    def arrays(self) -> _EngineArrays:
+        """The unit data as arrays (for batched pair re-splits), built on first use."""
+        if self._arrays is None:
+            self._arrays = _EngineArrays.build(self)
+        return self._arrays
 
     def restore(self, part: list[int]) -> None:
         """Take ``part`` (copied) as the partition and recount every per-grid total."""
@@ -474,10 +555,19 @@ class Engine:
         """Move units until every grid in ``grids`` is inside its band; True on success."""
         active = set(grids)
         order = sorted(active)
+        stalled, last = 0, float("inf")
         for _ in range(max_rounds):
             bad = self.out_of_band(order)
             if not bad or self._timed_out():
                 return not bad
+            # Re-splits that only improve shapes count as progress: when the band is
+            # known to be out of reach, stop after ``stall_rounds`` rounds in a row
+            # without a lower violation.
+            now = self.total_violation(order)
+            stalled = stalled + 1 if now >= last - 1e-12 else 0
+            if self.stall_rounds is not None and stalled >= self.stall_rounds:
+                return False
+            last = min(last, now)
             bad.sort(key=lambda g: (-self.violation(g, self.W[g]), g))
             progress = False
             for g in bad:
@@ -639,7 +729,7 @@ class Engine:
         """Offer straight cuts at 6 angles (through the load goals), repaired, to ``cut``."""
         if self.xy is None:
             return
-        a, b, units, idx, n = cut.a, cut.b, cut.units, cut.idx, cut.n
+        a, b, units, n = cut.a, cut.b, cut.units, cut.n
         total = cut.total
         ta, tb = self.T[a], self.T[b]
         goals = sorted(
@@ -650,24 +740,26 @@ class Engine:
                 total * ta / (ta + tb) if ta + tb > 0 else total / 2,
             }
         )
-        local = [[idx[v] for v in self.nbrs[u] if v in idx] for u in units]
         xs = np.array([self.xy[0][u] for u in units])
         ys = np.array([self.xy[1][u] for u in units])
-        warr = np.asarray(cut.w)
-        phase = self.rng.uniform(0, np.pi)
-        for ang in phase + np.arange(6) * np.pi / 6:
-            order = np.argsort(xs * np.cos(ang) + ys * np.sin(ang), kind="stable")
-            cum = np.cumsum(warr[order])
-            cuts: set[int] = set()
-            for goal in goals:
-                at = int(np.searchsorted(cum, goal))
-                cuts.update(range(max(1, at), min(n, at + 2)))
-            ordl = order.tolist()
-            for c in sorted(cuts):
-                in_a = [False] * n
-                for i in ordl[:c]:
-                    in_a[i] = True
-                cut.consider(_repair(in_a, local, cut.w))
+        ang = self.rng.uniform(0, np.pi) + np.arange(6) * np.pi / 6
+        order = np.argsort(
+            np.cos(ang)[:, None] * xs[None, :] + np.sin(ang)[:, None] * ys[None, :],
+            axis=1,
+            kind="stable",
+        )
+        cum = np.cumsum(cut.w[order], axis=1)
+        at = (cum[:, :, None] < np.array(goals)[None, None, :]).sum(axis=1).tolist()
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(n)[None, :], axis=1)
+        rows, which = [], []
+        for r, ats in enumerate(at):
+            cuts = sorted({c for g in ats for c in range(max(1, g), min(n, g + 2))})
+            rows += cuts
+            which += [r] * len(cuts)
+        if rows:
+            x = rank[which] < np.array(rows)[:, None]
+            cut.consider(_repair(x, cut.ei, cut.ej, cut.w))
 
     def _recombine(
         self,
@@ -685,12 +777,12 @@ class Engine:
                 self._tree_cuts(cut)
                 if cut.perfect():
                     break
-        in_a = cut.better()
-        if in_a is None:
+        best = cut.better()
+        if best is None:
             return False
         part = self.part
-        for i, u in enumerate(units):
-            q = a if in_a[i] else b
+        for u, in_a in zip(units, best.tolist(), strict=True):
+            q = a if in_a else b
             if part[u] != q:
                 if log is not None:
                     log.append((u, part[u]))
@@ -699,7 +791,7 @@ class Engine:
 
     def _tree_cuts(self, cut: _PairCut) -> None:
         """Offer the best few cuts of one random spanning tree to ``cut``."""
-        n, ei, ej, w, total = cut.n, cut.ei, cut.ej, cut.w, cut.total
+        n, ei, ej, w, total = cut.n, cut.ei.tolist(), cut.ej.tolist(), cut.w.tolist(), cut.total
         order = np.argsort(self.rng.random(len(ei))).tolist()
         root = list(range(n))
         tree: list[list[int]] = [[] for _ in range(n)]
@@ -739,9 +831,15 @@ class Engine:
             for load_a, a_is_sub in ((s, True), (total - s, False)):
                 cands.append((round(cut.viol(load_a), 12), v, a_is_sub, load_a))
         cands.sort(key=lambda c: c[0])
-        for _, v, a_is_sub, load_a in cands[:6]:
-            lo_i, hi_i = pos[v], pos[v] + size[v]
-            cut.consider([(lo_i <= pos[i] < hi_i) == a_is_sub for i in range(n)], load_a)
+        top = cands[:6]
+        if not top:
+            return
+        pos_a = np.array(pos)
+        lo_i = np.array([pos[v] for _, v, _, _ in top])[:, None]
+        hi_i = lo_i + np.array([size[v] for _, v, _, _ in top])[:, None]
+        inside = (lo_i <= pos_a[None, :]) & (pos_a[None, :] < hi_i)
+        x = inside == np.array([s for _, _, s, _ in top])[:, None]
+        cut.consider(x, np.array([load for _, _, _, load in top]))
 
     def improve_pairs(self, grids: Iterable[int], rng: np.random.Generator) -> int:
         """Re-cut every pair of adjacent grids straight when that makes shapes better.
@@ -823,16 +921,19 @@ class Engine:
 
     def _best_move(self, u: int, p: int, active: set[int]) -> int:
         """The grid ``u`` gains most by joining (balance first, then shape and area), or -1."""
-        sh = self._shared(u)
-        if len(sh) < 2:
-            return -1
-        own = sh.get(p, 0.0)
-        part = self.part
         if self.per is not None:
-            raw = self._raw(u)
+            sh = raw = self._raw(u)
+            if len(raw) < 2:
+                return -1
+            part = self.part
             cnt: dict[int, int] = {}
             for v in self.nbrs[u]:
                 cnt[part[v]] = cnt.get(part[v], 0) + 1
+        else:
+            sh = self._shared(u)
+            if len(sh) < 2:
+                return -1
+            own = sh.get(p, 0.0)
         best_gain, best_q = 1e-9, -1
         for q in sorted(sh):
             if q == p or q not in active:
