@@ -80,6 +80,21 @@ def test_divide_writes_outputs(tmp_path):
     assert "<img src=x onerror" not in html
 
 
+def test_divide_objective_cut_edges_is_recorded(tmp_path):
+    units = lattice(tmp_path)
+    out = tmp_path / "out"
+    res = gridplan(
+        "divide", str(units), "--population", "pop", "--households", "hh", "--id", "uid",
+        "--grids", "4", "--tolerance", "0.05", "--objective", "cut_edges", "--out", str(out),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    params = json.loads((out / "grids.geojson").read_text())["gridplan"]["params"]
+    assert params["objective"] == "cut_edges"
+    assert json.loads((out / "metrics.json").read_text())["max_abs_deviation"] <= 0.05 + 1e-9
+    bad = gridplan("divide", str(units), "--population", "pop", "--objective", "short")
+    assert bad.returncode == 2 and "compact" in bad.stderr
+
+
 @pytest.mark.parametrize(
     ("extra", "pattern"),
     [

@@ -34,6 +34,7 @@ from typing import Any
 
 from gridplan import __version__
 from gridplan._progress import terminal_bar
+from gridplan.division.spec import OBJECTIVES
 from gridplan.errors import (
     ConfigError,
     GridplanError,
@@ -208,6 +209,11 @@ def _divide_options(div: argparse.ArgumentParser) -> None:
         help="how much grids prefer to end on roads: a number, or class=weight pairs",
     )
     div.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        help="what the search shortens: compact (default) or cut_edges",
+    )
+    div.add_argument(
         "--no-strict",
         dest="strict",
         action="store_false",
@@ -221,7 +227,7 @@ _UNITS_KEYS = ("layer", "population", "households", "id", "demand", "crs", "metr
                "contiguity", "snap", "islands", "repair")  # fmt: skip
 _DIVIDE_KEYS = ("grids", "households_per_grid", "balance", "tolerance", "area_weight",
                 "compactness", "within", "seed", "time_limit", "strict",
-                "road_weight")  # fmt: skip
+                "road_weight", "objective")  # fmt: skip
 _LAYERS_KEYS = ("boundaries", "buildings", "roads", "barriers", "register", "on", "address",
                 "encoding", "road_class", "population", "households", "demand",
                 "islands")  # fmt: skip

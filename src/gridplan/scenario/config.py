@@ -88,6 +88,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "time_limit": (_NUM, _Divide.time_limit),
         "strict": ((bool,), _Divide.strict),
         "road_weight": ((int, float, dict), _Divide.road_weight),
+        "objective": ((str,), _Divide.objective),
     },
     "allocate": {
         "sites": ((str,), None),

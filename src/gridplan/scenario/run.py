@@ -121,6 +121,7 @@ def run_scenario(
         time_limit=d["time_limit"],
         strict=d["strict"],
         road_weight=d["road_weight"],
+        objective=d["objective"],
     )
     result.plan = plan
     if cfg["has_allocate"]:
