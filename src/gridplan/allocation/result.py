@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +17,11 @@ import shapely
 
 from gridplan.allocation._solver import Model, write_model
 from gridplan.allocation.rules import Rules
+
+if TYPE_CHECKING:
+    from gridplan.coverage import LifeCircles
+    from gridplan.division.plan import GridPlan
+    from gridplan.network import Network
 
 __all__ = ["SCHEMA_VERSION", "Allocation"]
 
@@ -405,7 +410,12 @@ class Allocation:
 
         return plot_allocation(self, ax, lang=lang, **kwargs)
 
-    def life_circles(self, network: Any = None, units: Any = None, **kwargs: Any) -> Any:
+    def life_circles(
+        self,
+        network: Network | None = None,
+        units: GridPlan | gpd.GeoDataFrame | None = None,
+        **kwargs: Any,
+    ) -> LifeCircles:
         """Walking life-circle coverage of the open sites: a :class:`gridplan.coverage.LifeCircles`.
 
         ``network`` (a :class:`gridplan.network.Network`; None = straight lines),
