@@ -23,7 +23,7 @@ import math
 import os
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +35,9 @@ from gridplan.division._roads import road_share
 from gridplan.division.metrics import contiguous_grids, grid_neighbour_pairs, grid_stats, summarise
 from gridplan.errors import ColumnError, ConfigError, InputError, format_rows
 from gridplan.io.atomic import write_text
+
+if TYPE_CHECKING:
+    from gridplan.territory import Territory
 
 __all__ = ["SCHEMA_VERSION", "GridPlan"]
 
@@ -52,7 +55,7 @@ class _Arrays:
     y: np.ndarray
 
     @classmethod
-    def from_territory(cls, territory: Any) -> _Arrays:
+    def from_territory(cls, territory: Territory) -> _Arrays:
         units = territory.units
         geoms = units.geometry.array
         cent = shapely.centroid(np.asarray(geoms))
@@ -110,7 +113,7 @@ GRID_COLUMNS = (
 _REQUIRED_PARAMS = ("balance", "balance_column", "tolerance", "seed")
 
 
-def check_summed_columns(territory: Any, balance_column: str) -> None:
+def check_summed_columns(territory: Territory, balance_column: str) -> None:
     """Refuse demand or balance columns whose sums would overwrite a computed grid column."""
     own = (territory.population_col, getattr(territory, "households_col", None))
     summed = [*getattr(territory, "demand_cols", []), balance_column]
@@ -170,7 +173,7 @@ class GridPlan:
 
     def __init__(
         self,
-        territory: Any,
+        territory: Territory,
         assignment: pd.Series,
         params: dict[str, Any],
         *,
@@ -531,7 +534,7 @@ class GridPlan:
     def from_file(
         cls,
         path: str | os.PathLike[str],
-        territory: Any,
+        territory: Territory,
         params: dict[str, Any] | None = None,
     ) -> GridPlan:
         """Rebuild a plan saved with :meth:`to_file` (either kind) for ``territory``.

@@ -291,7 +291,9 @@ def _add_boxes(
         HtmlControl(summary, position="topleft").add_to(m)
 
 
-def _with_distances(view: pd.DataFrame, allocation: SupportsGrids, sites: Any) -> pd.DataFrame:
+def _with_distances(
+    view: pd.DataFrame, allocation: SupportsGrids, sites: gpd.GeoDataFrame | None
+) -> pd.DataFrame:
     """Add each grid's lead worker distance and its service point's distance (metres)."""
     wa = allocation_part(allocation, "worker_assignment")
     if wa is not None and {"grid", "distance_m"} <= set(wa.columns):
