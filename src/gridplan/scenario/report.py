@@ -135,7 +135,7 @@ def _metrics_table(metrics: dict[str, Any], lang: str) -> pd.DataFrame:
 def _parent_names(territory: Territory | None, plan: GridPlan) -> dict[Any, str]:
     """Parent code → name when the units have a ``<within>_name`` column (else empty)."""
     within = plan.params.get("within")
-    units = getattr(territory, "units", None)
+    units = None if territory is None else territory.units
     name = f"{within}_name"
     if within is None or units is None or name not in units.columns:
         return {}
@@ -267,10 +267,10 @@ def _layer_blocks(territory: Territory, lang: str) -> list[Block]:
     """How the household register was joined, and what the raw layers needed (from_layers)."""
     _ = gettext(lang)
     blocks: list[Block] = []
-    warnings = list(getattr(territory, "layer_warnings", ()))
+    warnings = list(territory.layer_warnings)
     if warnings:
         blocks += [("h3", _("Warnings about the layers")), ("list", warnings)]
-    match = getattr(territory, "match_report", None)
+    match = territory.match_report
     if match is None:
         return blocks
     blocks += [("h2", _("Household register")), ("pre", match.summary())]

@@ -317,7 +317,7 @@ def write_outputs(
                     more["plan_grids"] = plan.grids
                     more.update(plan.parent_layer(lang))  # community outlines and names
                 save_html(allocation.explore(tiles=tiles, lang=lang, **more), stage / name)
-        match = getattr(result.territory, "match_report", None)
+        match = None if result.territory is None else result.territory.match_report
         if match is not None and match.issues is not None:
             write_csv(match.issues, stage / "match_report.csv")
         (stage / "timings.json").write_text(_json(timings), encoding="utf-8")
