@@ -19,6 +19,9 @@ from gridplan.allocation._solver import Model, write_model
 from gridplan.allocation.rules import Rules
 
 if TYPE_CHECKING:
+    import folium
+    from matplotlib.axes import Axes
+
     from gridplan.coverage import LifeCircles
     from gridplan.division.plan import GridPlan
     from gridplan.network import Network
@@ -392,7 +395,7 @@ class Allocation:
 
     # -- display: maps and plots live in gridplan.maps and gridplan.plots -------------------
 
-    def explore(self, column: str = "coverage", *, lang: str = "en", **kwargs: Any) -> Any:
+    def explore(self, column: str = "coverage", *, lang: str = "en", **kwargs: Any) -> folium.Map:
         """Interactive folium map: sites, radii, worker and volunteer links, coverage.
 
         Keywords go to :func:`gridplan.maps.explore_allocation`; save the map with
@@ -404,7 +407,7 @@ class Allocation:
 
         return explore_allocation(self, column, lang=lang, **kwargs)
 
-    def plot(self, ax: Any = None, *, lang: str = "en", **kwargs: Any) -> Any:
+    def plot(self, ax: Axes | None = None, *, lang: str = "en", **kwargs: Any) -> Axes:
         """Static matplotlib map (see :func:`gridplan.plots.plot_allocation`)."""
         from gridplan.plots import plot_allocation
 

@@ -37,6 +37,9 @@ from gridplan.errors import ColumnError, ConfigError, InputError, format_rows
 from gridplan.io.atomic import write_text
 
 if TYPE_CHECKING:
+    import folium
+    from matplotlib.axes import Axes
+
     from gridplan.territory import Territory
 
 __all__ = ["SCHEMA_VERSION", "GridPlan"]
@@ -394,7 +397,7 @@ class GridPlan:
         parents: bool = True,
         lang: str = "en",
         **kwargs: Any,
-    ) -> Any:
+    ) -> folium.Map:
         """Interactive folium map of the grids coloured by ``column``.
 
         ``units=True`` adds the units layer (heavy on large territories);
@@ -445,8 +448,13 @@ class GridPlan:
         return self.parent_label if lang == "en" or within is None else column_label(within, lang)
 
     def plot(
-        self, column: str = "deviation", ax: Any = None, *, lang: str = "en", **kwargs: Any
-    ) -> Any:
+        self,
+        column: str = "deviation",
+        ax: Axes | None = None,
+        *,
+        lang: str = "en",
+        **kwargs: Any,
+    ) -> Axes:
         """Static matplotlib map of the grids (see :func:`gridplan.plots.plot_plan`)."""
         from gridplan.plots import plot_plan
 

@@ -38,6 +38,8 @@ from gridplan.existing.importing import ImportedGrids, grids_from_column, grids_
 from gridplan.existing.rebalancing import Rebalance, _join, _prepare, rebalance
 
 if TYPE_CHECKING:
+    import folium
+
     from gridplan.territory import Territory
 
 __all__ = ["Assessment", "assess"]
@@ -204,7 +206,7 @@ class Assessment:
             "changes": None if self.rebalanced is None else records(self.rebalanced.changes),
         }
 
-    def explore(self, **kwargs: Any) -> Any:
+    def explore(self, **kwargs: Any) -> folium.Map:
         """Folium map of the grids (by deviation) with every problem flagged in its own layer."""
         from gridplan.existing._map import assessment_map
 
