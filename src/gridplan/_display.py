@@ -19,7 +19,7 @@ from gridplan.errors import GeometryError, InputError
 __all__ = ["allocation_grids", "allocation_part", "names_by_id", "require_frame"]
 
 
-def require_frame(obj: Any, what: str) -> gpd.GeoDataFrame:
+def require_frame(obj: object, what: str) -> gpd.GeoDataFrame:
     """A non-empty GeoDataFrame without missing or empty geometries, or a clear error."""
     if not isinstance(obj, gpd.GeoDataFrame):
         raise InputError(f"{what} must be a GeoDataFrame, got {type(obj).__name__}")
@@ -35,7 +35,7 @@ def require_frame(obj: Any, what: str) -> gpd.GeoDataFrame:
     return obj
 
 
-def allocation_part(allocation: Any, name: str) -> Any:
+def allocation_part(allocation: object, name: str) -> pd.DataFrame | None:
     """``allocation.<name>``, or None when absent or empty."""
     value = getattr(allocation, name, None)
     if value is None or (hasattr(value, "__len__") and len(value) == 0):
@@ -43,7 +43,7 @@ def allocation_part(allocation: Any, name: str) -> Any:
     return value
 
 
-def allocation_grids(allocation: Any) -> gpd.GeoDataFrame:
+def allocation_grids(allocation: object) -> gpd.GeoDataFrame:
     """``allocation.grids`` with the ``coverage`` columns joined if they are not there yet."""
     grids = getattr(allocation, "grids", None)
     if grids is None:

@@ -28,14 +28,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gridplan.division.plan import GridPlan
 from gridplan.errors import ColumnError, ConfigError, GeometryError
 from gridplan.network import Network
+
+if TYPE_CHECKING:
+    from gridplan.allocation.result import Allocation
 
 __all__ = ["GB50180_M", "LifeCircles", "catchments", "life_circles", "patrol"]
 
@@ -102,7 +106,10 @@ def _thresholds(
 
 
 def demand_units(
-    allocation: Any, units: Any = None, grid: str = "grid", community: str | None = None
+    allocation: Allocation,
+    units: GridPlan | gpd.GeoDataFrame | None = None,
+    grid: str = "grid",
+    community: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Demand points: the units of a GridPlan or a GeoDataFrame with a ``grid`` column, or
     (``units=None``) the allocation's grids themselves; with ``grid`` and ``community``."""
@@ -115,7 +122,7 @@ def demand_units(
             crs=g.crs,
         )
         return out
-    if hasattr(units, "territory") and hasattr(units, "assignment"):
+    if isinstance(units, GridPlan):
         t = units.territory
         frame = t.units.copy()
         frame["grid"] = units.assignment.astype(str)
@@ -152,7 +159,7 @@ def demand_units(
     return out
 
 
-def _open_sites(allocation: Any) -> gpd.GeoDataFrame:
+def _open_sites(allocation: Allocation) -> gpd.GeoDataFrame:
     sites = allocation.sites
     if sites is None:
         raise ConfigError("the allocation has no sites: life circles need service points")
@@ -192,9 +199,9 @@ def _within(frame: pd.DataFrame, by: str, cols: list[str], th: dict[int, float])
 
 
 def life_circles(
-    allocation: Any,
+    allocation: Allocation,
     network: Network | None = None,
-    units: Any = None,
+    units: GridPlan | gpd.GeoDataFrame | None = None,
     *,
     minutes: Sequence[int] = (5, 10, 15),
     thresholds_m: Mapping[int, float] | None = None,
@@ -249,7 +256,9 @@ def life_circles(
     return LifeCircles(th, kind, frame, per_grid, per_comm, total)
 
 
-def catchments(allocation: Any, network: Network, reach_m: float | None = None) -> gpd.GeoDataFrame:
+def catchments(
+    allocation: Allocation, network: Network, reach_m: float | None = None
+) -> gpd.GeoDataFrame:
     """Walking catchment of each open site: the street segments within ``reach_m``.
 
     ``reach_m`` defaults to each site's ``radius_m`` (1,000 m, the 15-minute
@@ -267,9 +276,9 @@ def catchments(allocation: Any, network: Network, reach_m: float | None = None) 
 
 
 def patrol(
-    allocation: Any,
+    allocation: Allocation,
     network: Network,
-    units: Any,
+    units: GridPlan | gpd.GeoDataFrame | None,
     *,
     start: str = "site",
     grid: str = "grid",

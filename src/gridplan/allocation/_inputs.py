@@ -244,16 +244,16 @@ def checked_values(series: pd.Series, what: str, inf_ok: bool = False) -> np.nda
     return arr
 
 
-def grid_frame(grids: Any) -> gpd.GeoDataFrame:
+def grid_frame(grids: object) -> gpd.GeoDataFrame:
     """Accept a GeoDataFrame of grids or an object with a ``.grids`` GeoDataFrame (GridPlan).
 
     Grids without ``households`` but with ``population`` use population in its
     place (logged): capacities and ``max_households`` then count people.
     """
-    if not isinstance(grids, gpd.GeoDataFrame) and isinstance(
-        getattr(grids, "grids", None), gpd.GeoDataFrame
-    ):
-        grids = grids.grids
+    if not isinstance(grids, gpd.GeoDataFrame):
+        inner = getattr(grids, "grids", None)
+        if isinstance(inner, gpd.GeoDataFrame):
+            grids = inner
     if not isinstance(grids, gpd.GeoDataFrame):
         raise GeometryError(f"grids must be a GeoDataFrame (or a GridPlan), got {type(grids)}")
     if len(grids) == 0:
@@ -315,7 +315,7 @@ def parse_skills(values: pd.Series, known: Sequence[str], needed: Sequence[str])
     return out
 
 
-def check_network(network: Any) -> Network | None:
+def check_network(network: object) -> Network | None:
     """``network`` is None or a :class:`gridplan.network.Network`."""
     if network is not None and not isinstance(network, Network):
         raise ConfigError(

@@ -22,7 +22,7 @@ that cannot be served) and returns a :class:`LocateResult`. With
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ from gridplan.allocation._solver import (
 )
 from gridplan.errors import ConfigError, DataValueError, InfeasibleError, format_rows
 from gridplan.network import Network
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = [
     "LocateResult",
@@ -183,7 +186,10 @@ def _result(
 
 
 def distance_matrix(
-    demand: Any, sites: Any, network: Network | None = None, limit: float | None = None
+    demand: gpd.GeoDataFrame | gpd.GeoSeries,
+    sites: gpd.GeoDataFrame | gpd.GeoSeries,
+    network: Network | None = None,
+    limit: float | None = None,
 ) -> pd.DataFrame:
     """Straight-line distances (CRS units) from demand representative points to sites.
 

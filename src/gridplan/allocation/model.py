@@ -49,6 +49,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gridplan._types import GridsLike
 from gridplan.allocation import _inputs as inp
 from gridplan.allocation._inputs import check_number
 from gridplan.allocation._solver import (
@@ -95,7 +96,7 @@ class _Problem:
 
     def __init__(
         self,
-        grids: Any,
+        grids: GridsLike,
         sites: gpd.GeoDataFrame | None,
         workers: gpd.GeoDataFrame | None,
         volunteers: gpd.GeoDataFrame | None,
@@ -370,7 +371,7 @@ def _check_budget(budget: Any) -> None:
 
 
 def allocate(
-    grids: Any,
+    grids: GridsLike,
     sites: gpd.GeoDataFrame | None = None,
     workers: gpd.GeoDataFrame | None = None,
     volunteers: gpd.GeoDataFrame | None = None,
@@ -449,7 +450,7 @@ def allocate(
 
 
 def minimum_budget(
-    grids: Any,
+    grids: GridsLike,
     sites: gpd.GeoDataFrame | None = None,
     workers: gpd.GeoDataFrame | None = None,
     volunteers: gpd.GeoDataFrame | None = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +17,14 @@ import shapely
 
 from gridplan.allocation._solver import Model, write_model
 from gridplan.allocation.rules import Rules
+
+if TYPE_CHECKING:
+    import folium
+    from matplotlib.axes import Axes
+
+    from gridplan.coverage import LifeCircles
+    from gridplan.division.plan import GridPlan
+    from gridplan.network import Network
 
 __all__ = ["SCHEMA_VERSION", "Allocation"]
 
@@ -387,7 +395,7 @@ class Allocation:
 
     # -- display: maps and plots live in gridplan.maps and gridplan.plots -------------------
 
-    def explore(self, column: str = "coverage", *, lang: str = "en", **kwargs: Any) -> Any:
+    def explore(self, column: str = "coverage", *, lang: str = "en", **kwargs: Any) -> folium.Map:
         """Interactive folium map: sites, radii, worker and volunteer links, coverage.
 
         Keywords go to :func:`gridplan.maps.explore_allocation`; save the map with
@@ -399,13 +407,18 @@ class Allocation:
 
         return explore_allocation(self, column, lang=lang, **kwargs)
 
-    def plot(self, ax: Any = None, *, lang: str = "en", **kwargs: Any) -> Any:
+    def plot(self, ax: Axes | None = None, *, lang: str = "en", **kwargs: Any) -> Axes:
         """Static matplotlib map (see :func:`gridplan.plots.plot_allocation`)."""
         from gridplan.plots import plot_allocation
 
         return plot_allocation(self, ax, lang=lang, **kwargs)
 
-    def life_circles(self, network: Any = None, units: Any = None, **kwargs: Any) -> Any:
+    def life_circles(
+        self,
+        network: Network | None = None,
+        units: GridPlan | gpd.GeoDataFrame | None = None,
+        **kwargs: Any,
+    ) -> LifeCircles:
         """Walking life-circle coverage of the open sites: a :class:`gridplan.coverage.LifeCircles`.
 
         ``network`` (a :class:`gridplan.network.Network`; None = straight lines),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from gridplan._types import GridsLike
 from gridplan.allocation._solver import Solver, check_solver_args
 from gridplan.allocation.model import Constraint, NoSolutionError, _check_budget, _Problem
 from gridplan.allocation.rules import Rules
@@ -18,7 +18,7 @@ __all__ = ["budget_sweep"]
 
 
 def budget_sweep(
-    grids: Any,
+    grids: GridsLike,
     sites: gpd.GeoDataFrame | None = None,
     workers: gpd.GeoDataFrame | None = None,
     volunteers: gpd.GeoDataFrame | None = None,

@@ -12,7 +12,7 @@ import inspect
 import logging
 import time
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -316,8 +316,10 @@ def _log_divided(plan: GridPlan) -> None:
     log.info("gridplan: divided %d units into %d grids in %.2f s", n, m["n_grids"], m["seconds"])
 
 
-def _check_territory(territory: Any) -> None:
-    if not (hasattr(territory, "units") and hasattr(territory, "graph")):
+def _check_territory(territory: object) -> None:
+    from gridplan.territory import Territory
+
+    if not isinstance(territory, Territory):
         raise ConfigError(
             f"territory must be a gridplan.Territory, not {type(territory).__name__}; "
             "build one with Territory(gdf, population=..., households=...)."

@@ -23,7 +23,7 @@ import math
 import os
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +35,12 @@ from gridplan.division._roads import road_share
 from gridplan.division.metrics import contiguous_grids, grid_neighbour_pairs, grid_stats, summarise
 from gridplan.errors import ColumnError, ConfigError, InputError, format_rows
 from gridplan.io.atomic import write_text
+
+if TYPE_CHECKING:
+    import folium
+    from matplotlib.axes import Axes
+
+    from gridplan.territory import Territory
 
 __all__ = ["SCHEMA_VERSION", "GridPlan"]
 
@@ -52,7 +58,7 @@ class _Arrays:
     y: np.ndarray
 
     @classmethod
-    def from_territory(cls, territory: Any) -> _Arrays:
+    def from_territory(cls, territory: Territory) -> _Arrays:
         units = territory.units
         geoms = units.geometry.array
         cent = shapely.centroid(np.asarray(geoms))
@@ -110,7 +116,7 @@ GRID_COLUMNS = (
 _REQUIRED_PARAMS = ("balance", "balance_column", "tolerance", "seed")
 
 
-def check_summed_columns(territory: Any, balance_column: str) -> None:
+def check_summed_columns(territory: Territory, balance_column: str) -> None:
     """Refuse demand or balance columns whose sums would overwrite a computed grid column."""
     own = (territory.population_col, getattr(territory, "households_col", None))
     summed = [*getattr(territory, "demand_cols", []), balance_column]
@@ -170,7 +176,7 @@ class GridPlan:
 
     def __init__(
         self,
-        territory: Any,
+        territory: Territory,
         assignment: pd.Series,
         params: dict[str, Any],
         *,
@@ -391,7 +397,7 @@ class GridPlan:
         parents: bool = True,
         lang: str = "en",
         **kwargs: Any,
-    ) -> Any:
+    ) -> folium.Map:
         """Interactive folium map of the grids coloured by ``column``.
 
         ``units=True`` adds the units layer (heavy on large territories);
@@ -442,8 +448,13 @@ class GridPlan:
         return self.parent_label if lang == "en" or within is None else column_label(within, lang)
 
     def plot(
-        self, column: str = "deviation", ax: Any = None, *, lang: str = "en", **kwargs: Any
-    ) -> Any:
+        self,
+        column: str = "deviation",
+        ax: Axes | None = None,
+        *,
+        lang: str = "en",
+        **kwargs: Any,
+    ) -> Axes:
         """Static matplotlib map of the grids (see :func:`gridplan.plots.plot_plan`)."""
         from gridplan.plots import plot_plan
 
@@ -531,7 +542,7 @@ class GridPlan:
     def from_file(
         cls,
         path: str | os.PathLike[str],
-        territory: Any,
+        territory: Territory,
         params: dict[str, Any] | None = None,
     ) -> GridPlan:
         """Rebuild a plan saved with :meth:`to_file` (either kind) for ``territory``.

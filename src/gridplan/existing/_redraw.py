@@ -11,12 +11,15 @@ Everything outside the neighbourhoods keeps its grid.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from gridplan.errors import GridplanError
+
+if TYPE_CHECKING:
+    from gridplan.territory import Territory
 
 __all__ = ["redraw"]
 
@@ -73,7 +76,7 @@ def _match(old: np.ndarray, new: np.ndarray, weight: np.ndarray, grids: list[int
 
 
 def redraw(
-    territory: Any,
+    territory: Territory,
     nb: list[list[int]],
     labels: np.ndarray,
     weight: np.ndarray,

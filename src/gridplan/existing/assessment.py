@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +37,16 @@ from gridplan.existing.compare import moved_between
 from gridplan.existing.importing import ImportedGrids, grids_from_column, grids_from_layer
 from gridplan.existing.rebalancing import Rebalance, _join, _prepare, rebalance
 
+if TYPE_CHECKING:
+    import folium
+
+    from gridplan.territory import Territory
+
 __all__ = ["Assessment", "assess"]
+
+
+#: What :func:`assess` takes as the existing grids.
+GridsInput: TypeAlias = ImportedGrids | GridPlan | gpd.GeoDataFrame | str | pd.Series
 
 
 def _plain(v: Any) -> Any:
@@ -197,14 +206,16 @@ class Assessment:
             "changes": None if self.rebalanced is None else records(self.rebalanced.changes),
         }
 
-    def explore(self, **kwargs: Any) -> Any:
+    def explore(self, **kwargs: Any) -> folium.Map:
         """Folium map of the grids (by deviation) with every problem flagged in its own layer."""
         from gridplan.existing._map import assessment_map
 
         return assessment_map(self, **kwargs)
 
 
-def _as_imported(territory: Any, grids: Any, code: str, worker: str | None) -> ImportedGrids:
+def _as_imported(
+    territory: Territory, grids: GridsInput, code: str, worker: str | None
+) -> ImportedGrids:
     if isinstance(grids, ImportedGrids):
         return grids
     if isinstance(grids, GridPlan):
@@ -223,7 +234,7 @@ def _as_imported(territory: Any, grids: Any, code: str, worker: str | None) -> I
     )
 
 
-def _existing_plan(territory: Any, imported: ImportedGrids, balance: str, within: str | None):
+def _existing_plan(territory: Territory, imported: ImportedGrids, balance: str, within: str | None):
     """The map as a GridPlan: units in no grid join their neighbouring grid."""
     work = _prepare(territory, imported.assignment, within)
     _join(work)
@@ -243,7 +254,7 @@ def _existing_plan(territory: Any, imported: ImportedGrids, balance: str, within
     return assignment, params
 
 
-def _pieces(territory: Any, labels: np.ndarray, k: int) -> np.ndarray:
+def _pieces(territory: Territory, labels: np.ndarray, k: int) -> np.ndarray:
     adj = Adjacency.from_networkx(territory.graph, list(territory.units.index))
     _, comp = adj.components(labels)
     pairs = np.unique(np.stack([labels, comp]), axis=1)
@@ -251,7 +262,7 @@ def _pieces(territory: Any, labels: np.ndarray, k: int) -> np.ndarray:
 
 
 def _topology(
-    territory: Any, imported: ImportedGrids, plan: GridPlan, parent: str | None
+    territory: Territory, imported: ImportedGrids, plan: GridPlan, parent: str | None
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     units = territory.units
     codes = [str(c) for c in plan._codes]
@@ -307,7 +318,7 @@ def _topology(
 
 
 def _balance(
-    territory: Any, plan: GridPlan, tol: float, rules: Rules, workers: pd.Series | None
+    territory: Territory, plan: GridPlan, tol: float, rules: Rules, workers: pd.Series | None
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame | None]:
     g = pd.DataFrame(plan.grids.drop(columns="geometry"))
     bcol = grid_column(plan)
@@ -337,7 +348,7 @@ def _balance(
     return out, table, per_worker
 
 
-def _shape(territory: Any, plan: GridPlan) -> dict[str, Any]:
+def _shape(territory: Territory, plan: GridPlan) -> dict[str, Any]:
     m = plan.metrics
     units = territory.units
     cent = shapely.centroid(np.asarray(units.geometry.array))
@@ -377,7 +388,7 @@ def _row(name: str, plan: GridPlan, tol: float, moved: tuple[float, int], note: 
 
 
 def _compare(
-    territory: Any,
+    territory: Territory,
     plan: GridPlan,
     imported: ImportedGrids,
     tol: float,
@@ -412,8 +423,8 @@ def _compare(
 
 
 def assess(
-    territory: Any,
-    grids: Any,
+    territory: Territory,
+    grids: GridsInput,
     tolerance: float = 0.05,
     *,
     balance: str | None = None,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +32,9 @@ import shapely
 
 from gridplan.division.codes import parent_code
 from gridplan.errors import ColumnError, CRSError, DataValueError, IdError, InputError, format_rows
+
+if TYPE_CHECKING:
+    from gridplan.territory import Territory
 
 __all__ = ["ImportedGrids", "grids_from_column", "grids_from_layer"]
 
@@ -110,7 +113,9 @@ def _codes_as_text(values: pd.Series, what: str) -> pd.Series:
     return text.astype(object)
 
 
-def _check_layer(territory: Any, grids: Any, code: str, worker: str | None) -> gpd.GeoDataFrame:
+def _check_layer(
+    territory: Territory, grids: object, code: str, worker: str | None
+) -> gpd.GeoDataFrame:
     if not isinstance(grids, gpd.GeoDataFrame):
         raise InputError(
             f"grids must be a geopandas.GeoDataFrame of grid polygons, not {type(grids).__name__}."
@@ -158,7 +163,7 @@ def _overlaps(layer: gpd.GeoDataFrame, min_area: float) -> pd.DataFrame:
 
 
 def grids_from_layer(
-    territory: Any,
+    territory: Territory,
     grids: gpd.GeoDataFrame,
     code: str = "code",
     worker: str | None = None,
@@ -220,7 +225,7 @@ def grids_from_layer(
     )
 
 
-def grids_from_column(territory: Any, column: str) -> ImportedGrids:
+def grids_from_column(territory: Territory, column: str) -> ImportedGrids:
     """Existing grids from a column of grid codes on the territory's units.
 
     Empty cells are units in no grid (``gaps``); codes are read as text

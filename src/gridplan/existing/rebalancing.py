@@ -42,6 +42,7 @@ from gridplan.existing._moves import Mover
 from gridplan.existing._redraw import redraw
 from gridplan.existing._resize import resize
 from gridplan.existing.importing import ImportedGrids
+from gridplan.territory import Territory
 
 __all__ = ["Rebalance", "rebalance"]
 
@@ -152,7 +153,7 @@ class Rebalance:
         }
 
 
-def _old_assignment(plan: Any) -> tuple[pd.Series, dict[str, Any], Any]:
+def _old_assignment(plan: PlanLike) -> tuple[pd.Series, dict[str, Any], Territory | None]:
     if isinstance(plan, GridPlan):
         return plan.assignment, dict(plan.params), plan.territory
     if isinstance(plan, ImportedGrids):
@@ -201,7 +202,7 @@ class _Work:
     reason: dict[int, str] = field(default_factory=dict)
 
 
-def _prepare(territory: Any, old: pd.Series, within: str | None) -> _Work:
+def _prepare(territory: Territory, old: pd.Series, within: str | None) -> _Work:
     units = territory.units
     ids = units.index
     if within is not None:
@@ -326,7 +327,7 @@ def _infeasible(plan: GridPlan, weight: np.ndarray, work: _Work, tol: float) -> 
 
 
 def _change_log(
-    territory: Any, before: pd.Series, after: pd.Series, reason: dict[int, str], bcol: str
+    territory: Territory, before: pd.Series, after: pd.Series, reason: dict[int, str], bcol: str
 ) -> pd.DataFrame:
     units = territory.units
     changed = (before.isna() | (before.astype(str) != after.astype(str))).to_numpy()
@@ -348,7 +349,7 @@ def _change_log(
 
 def rebalance(
     plan: PlanLike,
-    territory: Any = None,
+    territory: Territory | None = None,
     tolerance: float = 0.05,
     *,
     balance: str | None = None,
@@ -423,7 +424,7 @@ def rebalance(
 
 
 def _balance(
-    territory: Any,
+    territory: Territory,
     work: _Work,
     weight: np.ndarray,
     lock: np.ndarray,
@@ -444,10 +445,12 @@ def _balance(
     return np.asarray(again.labels)
 
 
-def _inputs(plan: Any, territory: Any) -> tuple[pd.Series, dict[str, Any], Any]:
+def _inputs(
+    plan: PlanLike, territory: Territory | None
+) -> tuple[pd.Series, dict[str, Any], Territory]:
     old, params, own = _old_assignment(plan)
     territory = own if territory is None else territory
-    if territory is None or not hasattr(territory, "units"):
+    if not isinstance(territory, Territory):
         raise ConfigError("give the territory: rebalance(plan, territory, tolerance=...).")
     if not old.index.is_unique:
         dup = old.index[old.index.duplicated()].unique()
@@ -458,7 +461,7 @@ def _inputs(plan: Any, territory: Any) -> tuple[pd.Series, dict[str, Any], Any]:
 
 
 def _repair(
-    territory: Any,
+    territory: Territory,
     work: _Work,
     weight: np.ndarray,
     lock: np.ndarray,
@@ -503,7 +506,7 @@ def _as_size(value: Any) -> float:
 
 
 def _result(
-    territory: Any,
+    territory: Territory,
     old: pd.Series,
     work: _Work,
     params: dict[str, Any],

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from gridplan.errors import ConfigError
-from gridplan.existing.assessment import Assessment, assess
+from gridplan.existing.assessment import Assessment, GridsInput, assess
 from gridplan.io.atomic import staged_dir
 from gridplan.io.files import read_layer
 
@@ -93,6 +93,7 @@ def run_assess(
             "column of the units (--column WARD), not both and not neither."
         )
     territory = Territory.from_file(units, **territory_kwargs)
-    source: Any = column if grids is None else read_layer(grids, "grids")
+    # exactly one of the two is given (checked above)
+    source: GridsInput = cast(str, column) if grids is None else read_layer(grids, "grids")
     a = assess(territory, source, code=code, worker=worker, **assess_kwargs)
     return a, write_assessment(a, out, map=map)

@@ -20,6 +20,7 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from gridplan._display import allocation_grids, allocation_part, names_by_id, require_frame
+from gridplan._types import SupportsGrids
 from gridplan.i18n import N_, gettext, translate
 from gridplan.maps._elements import HtmlControl
 from gridplan.maps._escape import esc, fmt_value
@@ -88,7 +89,7 @@ def _flag(df: pd.DataFrame, column: str, default: bool = True) -> pd.Series:
 
 
 def explore_allocation(
-    allocation: Any,
+    allocation: SupportsGrids,
     column: str | None = "coverage",
     tiles: str | None = None,
     labels: bool = True,
@@ -203,7 +204,7 @@ class _People(NamedTuple):
     volunteers: gpd.GeoDataFrame | None
 
     @classmethod
-    def of(cls, allocation: Any) -> _People:
+    def of(cls, allocation: SupportsGrids) -> _People:
         workers = allocation_part(allocation, "workers")
         volunteers = allocation_part(allocation, "volunteers")
         return cls(
@@ -213,7 +214,7 @@ class _People(NamedTuple):
 
 
 def _grid_view(
-    grids: gpd.GeoDataFrame, allocation: Any, plan_grids: pd.DataFrame | None
+    grids: gpd.GeoDataFrame, allocation: SupportsGrids, plan_grids: pd.DataFrame | None
 ) -> gpd.GeoDataFrame:
     """The grids with what their tooltips and popups show: names, plan figures, distances."""
     sites = allocation_part(allocation, "sites")
@@ -232,7 +233,7 @@ def _grid_view(
 
 def _add_all_links(
     m: folium.Map,
-    allocation: Any,
+    allocation: SupportsGrids,
     people: _People,
     grids: gpd.GeoDataFrame,
     gcj: bool,
@@ -256,7 +257,7 @@ def _add_all_links(
 
 def _add_points(
     m: folium.Map,
-    allocation: Any,
+    allocation: SupportsGrids,
     people: _People,
     gcj: bool,
     radii: bool,
@@ -277,7 +278,7 @@ def _add_points(
 
 
 def _add_boxes(
-    m: folium.Map, allocation: Any, view: pd.DataFrame, people: _People, lang: str
+    m: folium.Map, allocation: SupportsGrids, view: pd.DataFrame, people: _People, lang: str
 ) -> None:
     """The symbol legend (bottom left) and the summary box (top left, when there is one)."""
     has_sites = allocation_part(allocation, "sites") is not None
@@ -290,7 +291,9 @@ def _add_boxes(
         HtmlControl(summary, position="topleft").add_to(m)
 
 
-def _with_distances(view: pd.DataFrame, allocation: Any, sites: Any) -> pd.DataFrame:
+def _with_distances(
+    view: pd.DataFrame, allocation: SupportsGrids, sites: gpd.GeoDataFrame | None
+) -> pd.DataFrame:
     """Add each grid's lead worker distance and its service point's distance (metres)."""
     wa = allocation_part(allocation, "worker_assignment")
     if wa is not None and {"grid", "distance_m"} <= set(wa.columns):
@@ -628,7 +631,7 @@ def _symbol_legend(sites: bool, workers: bool, volunteers: bool, lang: str = "en
 _STATUSES = (N_("optimal"), N_("feasible"))
 
 
-def _summary_html(allocation: Any, view: pd.DataFrame, lang: str = "en") -> str:
+def _summary_html(allocation: SupportsGrids, view: pd.DataFrame, lang: str = "en") -> str:
     _ = gettext(lang)
     parts: list[tuple[str, str]] = []
     status = getattr(allocation, "status", None)

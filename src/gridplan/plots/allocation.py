@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan._display import allocation_grids, allocation_part, require_frame
+from gridplan._types import SupportsGrids
 from gridplan.i18n import gettext
 from gridplan.plots._mpl import require_matplotlib, with_fonts
 from gridplan.plots.plan import label_grids
@@ -46,7 +47,7 @@ def _links(
 
 @with_fonts
 def plot_allocation(
-    allocation: Any,
+    allocation: SupportsGrids,
     ax: Axes | None = None,
     *,
     labels: bool = False,
@@ -144,7 +145,9 @@ def _draw_grids(ax: Axes, grids: gpd.GeoDataFrame, lang: str) -> list[Artist]:
     return [Patch(facecolor="none", edgecolor=UNMET, linewidth=1.2, label=_("unmet need"))]
 
 
-def _draw_links(ax: Axes, allocation: Any, grids: gpd.GeoDataFrame, lang: str) -> list[Artist]:
+def _draw_links(
+    ax: Axes, allocation: SupportsGrids, grids: gpd.GeoDataFrame, lang: str
+) -> list[Artist]:
     """Lines from each worker's and volunteer's home to the grids they serve."""
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
@@ -214,7 +217,7 @@ def _draw_sites(ax: Axes, sites: gpd.GeoDataFrame, radii: bool, lang: str) -> li
     return handles
 
 
-def _draw_people(ax: Axes, allocation: Any, crs: CRS | None, lang: str) -> list[Artist]:
+def _draw_people(ax: Axes, allocation: SupportsGrids, crs: CRS | None, lang: str) -> list[Artist]:
     """Hired workers and selected volunteers at home (only people in the plan)."""
     from matplotlib.lines import Line2D
 
@@ -246,7 +249,7 @@ def _unmet(grids: pd.DataFrame) -> np.ndarray:
     return np.zeros(len(grids), dtype=bool)
 
 
-def _title(allocation: Any, grids: pd.DataFrame, lang: str = "en") -> str:
+def _title(allocation: SupportsGrids, grids: pd.DataFrame, lang: str = "en") -> str:
     _ = gettext(lang)
     parts = []
     status = getattr(allocation, "status", None)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan._display import allocation_grids, allocation_part
+from gridplan._types import SupportsGrids
 from gridplan.i18n import N_, gettext
 
 __all__ = ["explain_allocation"]
@@ -63,7 +64,7 @@ def _cheapest(rest: pd.DataFrame | None, columns: tuple[str, ...]) -> float | No
     return float(rest[cols].astype(float).fillna(0).sum(axis=1).min())
 
 
-def _left(allocation: Any) -> float | None:
+def _left(allocation: SupportsGrids) -> float | None:
     budget = getattr(allocation, "budget", None)
     cost = getattr(allocation, "cost", None) or {}
     if budget is None or "total" not in cost:
@@ -80,7 +81,9 @@ def _limit(used: int, pool: int, cheapest: float | None, left: float | None) -> 
     return "rules"
 
 
-def _volunteer_sentence(allocation: Any, unmet: float, left: float | None, lang: str) -> str:
+def _volunteer_sentence(
+    allocation: SupportsGrids, unmet: float, left: float | None, lang: str
+) -> str:
     _ = gettext(lang)
     vols = allocation_part(allocation, "volunteers")
     used, pool, rest = _used(vols, "selected")
@@ -173,7 +176,7 @@ _SITE_TEXTS = (
 
 
 def _limit_sentence(
-    allocation: Any,
+    allocation: SupportsGrids,
     part: str,
     flag: str,
     costs: tuple[str, ...],
@@ -189,7 +192,7 @@ def _limit_sentence(
     return gettext(lang)(text).format(pool=pool, left=_money(left or 0.0), **figures)
 
 
-def explain_allocation(allocation: Any, lang: str = "en") -> list[str]:
+def explain_allocation(allocation: SupportsGrids, lang: str = "en") -> list[str]:
     """Plain sentences on what limits the allocation's coverage (``lang``: "en" or "zh").
 
     One sentence per shortfall (volunteer hours, lead workers, households

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan._display import allocation_grids, allocation_part, names_by_id
+from gridplan._types import SupportsGrids
 from gridplan.errors import ConfigError, InputError
 from gridplan.i18n import N_, column_label, gettext, translate
 
@@ -146,7 +147,9 @@ def plan_report(
 Kind = Literal["grids", "sites", "workers", "volunteers", "summary"]
 
 
-def allocation_report(allocation: Any, kind: Kind = "grids", lang: str = "en") -> pd.DataFrame:
+def allocation_report(
+    allocation: SupportsGrids, kind: Kind = "grids", lang: str = "en"
+) -> pd.DataFrame:
     """A table of an allocation (any object with ``Allocation``'s attributes).
 
     ``kind``: ``"grids"`` (coverage, service point, lead worker, volunteer
@@ -184,7 +187,7 @@ def _named(ids: pd.Series, names: Mapping[Any, str]) -> pd.Series:
     return ids.map(one)
 
 
-def _grids_report(allocation: Any, lang: str) -> pd.DataFrame:
+def _grids_report(allocation: SupportsGrids, lang: str) -> pd.DataFrame:
     grids = allocation_grids(allocation)
     df = pd.DataFrame(grids.drop(columns=grids.geometry.name))
     if "site_id" in df.columns:
@@ -215,7 +218,7 @@ def _grids_report(allocation: Any, lang: str) -> pd.DataFrame:
     return table
 
 
-def _sites_report(allocation: Any, lang: str) -> pd.DataFrame:
+def _sites_report(allocation: SupportsGrids, lang: str) -> pd.DataFrame:
     _ = gettext(lang)
     sites = allocation_part(allocation, "sites")
     if sites is None:
@@ -244,7 +247,7 @@ def _sites_report(allocation: Any, lang: str) -> pd.DataFrame:
 
 
 def _people_report(
-    allocation: Any, part: str, flag: str, flag_heading: str, lang: str, index_name: str
+    allocation: SupportsGrids, part: str, flag: str, flag_heading: str, lang: str, index_name: str
 ) -> pd.DataFrame:
     _ = gettext(lang)
     people = allocation_part(allocation, part)
@@ -277,11 +280,11 @@ def _people_report(
     return table
 
 
-def _workers_report(allocation: Any, lang: str) -> pd.DataFrame:
+def _workers_report(allocation: SupportsGrids, lang: str) -> pd.DataFrame:
     return _people_report(allocation, "workers", "hired", N_("Hired"), lang, N_("Worker"))
 
 
-def _volunteers_report(allocation: Any, lang: str) -> pd.DataFrame:
+def _volunteers_report(allocation: SupportsGrids, lang: str) -> pd.DataFrame:
     return _people_report(
         allocation, "volunteers", "selected", N_("Selected"), lang, N_("Volunteer")
     )
@@ -297,7 +300,7 @@ COST_ITEMS: dict[str, str] = {
 }
 
 
-def _summary_report(allocation: Any, lang: str) -> pd.DataFrame:
+def _summary_report(allocation: SupportsGrids, lang: str) -> pd.DataFrame:
     _ = gettext(lang)
     rows: list[tuple[str, Any]] = []
     status = getattr(allocation, "status", None)

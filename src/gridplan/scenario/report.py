@@ -16,13 +16,19 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from gridplan import __version__
 from gridplan.i18n import check_lang, column_label, gettext
+
+if TYPE_CHECKING:
+    from gridplan.allocation.result import Allocation
+    from gridplan.coverage import LifeCircles
+    from gridplan.division.plan import GridPlan
+    from gridplan.territory.territory import Territory
 
 __all__ = [
     "TIMING_KEYS",
@@ -126,10 +132,10 @@ def _metrics_table(metrics: dict[str, Any], lang: str) -> pd.DataFrame:
     return pd.DataFrame({_("Value"): pd.Series(simple, dtype=object)}).rename_axis(_("Metric"))
 
 
-def _parent_names(territory: Any, plan: Any) -> dict[Any, str]:
+def _parent_names(territory: Territory | None, plan: GridPlan) -> dict[Any, str]:
     """Parent code → name when the units have a ``<within>_name`` column (else empty)."""
     within = plan.params.get("within")
-    units = getattr(territory, "units", None)
+    units = None if territory is None else territory.units
     name = f"{within}_name"
     if within is None or units is None or name not in units.columns:
         return {}
@@ -137,7 +143,9 @@ def _parent_names(territory: Any, plan: Any) -> dict[Any, str]:
     return {code: str(n) for code, n in zip(pairs[within], pairs[name], strict=True)}
 
 
-def _community_table(territory: Any, plan: Any, allocation: Any, lang: str) -> pd.DataFrame | None:
+def _community_table(
+    territory: Territory | None, plan: GridPlan, allocation: Allocation | None, lang: str
+) -> pd.DataFrame | None:
     """One row per parent (community): grids, demand, deviation range, coverage."""
     grids = pd.DataFrame(plan.grids.drop(columns=plan.grids.geometry.name))
     if "parent" not in grids.columns or grids["parent"].isna().all():
@@ -166,7 +174,7 @@ def _community_table(territory: Any, plan: Any, allocation: Any, lang: str) -> p
     return out
 
 
-def _cost_table(allocation: Any, lang: str) -> pd.DataFrame:
+def _cost_table(allocation: Allocation, lang: str) -> pd.DataFrame:
     from gridplan.plots.reports import COST_ITEMS
 
     _ = gettext(lang)
@@ -188,7 +196,7 @@ def _cost_table(allocation: Any, lang: str) -> pd.DataFrame:
     return out
 
 
-def _neighbour_list(plan: Any, lang: str) -> list[str]:
+def _neighbour_list(plan: GridPlan, lang: str) -> list[str]:
     grids = plan.grids
     if "neighbours" not in grids.columns:
         return []
@@ -202,7 +210,9 @@ def _neighbour_list(plan: Any, lang: str) -> list[str]:
     return out
 
 
-def _plan_blocks(territory: Any, plan: Any, allocation: Any, lang: str) -> list[Block]:
+def _plan_blocks(
+    territory: Territory | None, plan: GridPlan, allocation: Allocation | None, lang: str
+) -> list[Block]:
     _ = gettext(lang)
     blocks: list[Block] = [
         ("h2", _("Grids")),
@@ -225,7 +235,7 @@ def _plan_blocks(territory: Any, plan: Any, allocation: Any, lang: str) -> list[
     return blocks
 
 
-def _allocation_blocks(allocation: Any, lang: str) -> list[Block]:
+def _allocation_blocks(allocation: Allocation, lang: str) -> list[Block]:
     _ = gettext(lang)
     return [
         ("h2", _("Allocation")),
@@ -242,7 +252,7 @@ def _allocation_blocks(allocation: Any, lang: str) -> list[Block]:
     ]
 
 
-def _life_circle_blocks(life_circles: Any, lang: str) -> list[Block]:
+def _life_circle_blocks(life_circles: LifeCircles, lang: str) -> list[Block]:
     """Who lives within each walking life circle of an open service point (with roads)."""
     _ = gettext(lang)
     total = life_circles.total.copy()
@@ -253,14 +263,14 @@ def _life_circle_blocks(life_circles: Any, lang: str) -> list[Block]:
     return [("h3", _("Walking life circles (GB 50180-2018)")), ("table", total)]
 
 
-def _layer_blocks(territory: Any, lang: str) -> list[Block]:
+def _layer_blocks(territory: Territory, lang: str) -> list[Block]:
     """How the household register was joined, and what the raw layers needed (from_layers)."""
     _ = gettext(lang)
     blocks: list[Block] = []
-    warnings = list(getattr(territory, "layer_warnings", ()))
+    warnings = list(territory.layer_warnings)
     if warnings:
         blocks += [("h3", _("Warnings about the layers")), ("list", warnings)]
-    match = getattr(territory, "match_report", None)
+    match = territory.match_report
     if match is None:
         return blocks
     blocks += [("h2", _("Household register")), ("pre", match.summary())]
@@ -270,7 +280,11 @@ def _layer_blocks(territory: Any, lang: str) -> list[Block]:
 
 
 def report_blocks(
-    territory: Any, plan: Any, allocation: Any, lang: str = "en", life_circles: Any = None
+    territory: Territory | None,
+    plan: GridPlan | None,
+    allocation: Allocation | None,
+    lang: str = "en",
+    life_circles: LifeCircles | None = None,
 ) -> list[Block]:
     """The report's content, in order, as ``(kind, content)`` blocks (rendered by the two
     functions below). ``life_circles``: a :class:`gridplan.coverage.LifeCircles`."""
@@ -317,7 +331,11 @@ def _markdown(blocks: Iterable[Block]) -> str:
 
 
 def markdown_report(
-    territory: Any, plan: Any, allocation: Any, lang: str = "en", life_circles: Any = None
+    territory: Territory | None,
+    plan: GridPlan | None,
+    allocation: Allocation | None,
+    lang: str = "en",
+    life_circles: LifeCircles | None = None,
 ) -> str:
     """The run's report as Markdown (``report.md``); ``lang="zh"`` for Chinese."""
     return _markdown(report_blocks(territory, plan, allocation, lang, life_circles))
@@ -343,7 +361,11 @@ ul.gp-neighbours { columns: 2; font-size: 9pt; }
 
 
 def html_report(
-    territory: Any, plan: Any, allocation: Any, lang: str = "en", life_circles: Any = None
+    territory: Territory | None,
+    plan: GridPlan | None,
+    allocation: Allocation | None,
+    lang: str = "en",
+    life_circles: LifeCircles | None = None,
 ) -> str:
     """The same report as a self-contained HTML page that prints well (A4, repeated
     table headers, no row split over two pages)."""

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -21,6 +21,12 @@ from gridplan.io.atomic import staged_dir
 from gridplan.io.files import read_layer
 from gridplan.io.tables import write_csv
 from gridplan.territory import Territory
+
+if TYPE_CHECKING:
+    from gridplan.allocation.result import Allocation
+    from gridplan.coverage import LifeCircles
+    from gridplan.division.plan import GridPlan
+    from gridplan.network import Network
 
 __all__ = ["OUTPUT_FILES", "RunResult", "run_allocation", "run_scenario", "write_outputs"]
 
@@ -69,10 +75,10 @@ class RunResult:
     """What a run produced: the plan, the allocation (or None) and the files written."""
 
     territory: Territory | None
-    plan: Any = None
-    allocation: Any = None
+    plan: GridPlan | None = None
+    allocation: Allocation | None = None
     files: list[Path] = field(default_factory=list)
-    life_circles: Any = None  # gridplan.coverage.LifeCircles when a roads file was given
+    life_circles: LifeCircles | None = None  # when a roads file was given
     streets: gpd.GeoDataFrame | None = None  # context layer for the maps (layers["streets"])
 
 
@@ -202,7 +208,7 @@ def _territory_from_layers(lay: dict[str, Any], layers: Mapping[str, pd.DataFram
     )
 
 
-def _network(roads: str | None, crs: Any, step: Progress) -> Any:
+def _network(roads: str | None, crs: Any, step: Progress) -> Network | None:
     """The walking network of a roads file (None without one), in the grids' CRS."""
     if roads is None:
         return None
@@ -212,7 +218,9 @@ def _network(roads: str | None, crs: Any, step: Progress) -> Any:
     return walking_network(roads, metric_crs=crs)
 
 
-def _life_circles(allocation: Any, network: Any, units: Any) -> Any:
+def _life_circles(
+    allocation: Allocation, network: Network | None, units: GridPlan | None
+) -> LifeCircles | None:
     """Walking life circles of the open sites (None without a network or sites)."""
     if network is None or allocation.sites is None:
         return None
@@ -305,12 +313,12 @@ def write_outputs(
                 save_html(shown, stage / "map.html")
             if allocation is not None:
                 name = "allocation_map.html" if plan is not None else "map.html"
-                more = {"streets": result.streets}
+                more: dict[str, Any] = {"streets": result.streets}
                 if plan is not None:
                     more["plan_grids"] = plan.grids
                     more.update(plan.parent_layer(lang))  # community outlines and names
                 save_html(allocation.explore(tiles=tiles, lang=lang, **more), stage / name)
-        match = getattr(result.territory, "match_report", None)
+        match = None if result.territory is None else result.territory.match_report
         if match is not None and match.issues is not None:
             write_csv(match.issues, stage / "match_report.csv")
         (stage / "timings.json").write_text(_json(timings), encoding="utf-8")

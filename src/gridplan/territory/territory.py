@@ -10,7 +10,7 @@ import numbers
 import os
 from collections.abc import Hashable, Sequence
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import networkx as nx
@@ -22,6 +22,9 @@ from gridplan.errors import format_rows as _rows
 from gridplan.io.files import read_layer
 from gridplan.territory import _validate
 from gridplan.territory.contiguity import connect_islands, contiguity_graph
+
+if TYPE_CHECKING:
+    from gridplan.units.register import MatchReport
 
 __all__ = ["Territory"]
 
@@ -100,7 +103,7 @@ class Territory:
     bridges: list[tuple[Hashable, Hashable, float]]
     split_parents: list[Hashable]
     #: Set by :meth:`from_layers`: how the household register was joined, and warnings.
-    match_report: Any = None
+    match_report: MatchReport | None = None
     layer_warnings: Sequence[str] = ()
 
     def __init__(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 import geopandas as gpd
 import pandas as pd
@@ -36,9 +36,13 @@ from gridplan.units.register import join_register, read_register
 from gridplan.units.roads import mark_roads
 from gridplan.units.tessellate import tessellate
 
+if TYPE_CHECKING:
+    from gridplan.territory import Territory
+
 __all__ = ["from_layers"]
 
 Layer: TypeAlias = "gpd.GeoDataFrame | str | os.PathLike[str]"
+_T = TypeVar("_T", bound="Territory")
 
 
 def _layer(value: Layer | None, what: str) -> gpd.GeoDataFrame | None:
@@ -49,8 +53,9 @@ def _layer(value: Layer | None, what: str) -> gpd.GeoDataFrame | None:
     raise InputError(f"{what} must be a GeoDataFrame or a file path, not {type(value).__name__}.")
 
 
+@overload
 def from_layers(
-    cls: Any = None,
+    cls: None = None,
     *,
     boundaries: Layer,
     buildings: Layer,
@@ -68,7 +73,52 @@ def from_layers(
     shrink: float = 0.4,
     segment: float = 2.0,
     **territory: Any,
-) -> Any:
+) -> Territory: ...
+
+
+@overload
+def from_layers(
+    cls: type[_T],
+    *,
+    boundaries: Layer,
+    buildings: Layer,
+    roads: Layer | None = None,
+    barriers: Layer | None = None,
+    register: pd.DataFrame | str | os.PathLike[str] | None = None,
+    on: str | tuple[str, str] | None = None,
+    address: str | tuple[str, str] | None = None,
+    counts: Sequence[str] | None = None,
+    encoding: str | None = None,
+    parent: str | None = None,
+    population: str = "residents",
+    households: str | None = "households",
+    road_class: str | None = "kind",
+    shrink: float = 0.4,
+    segment: float = 2.0,
+    **territory: Any,
+) -> _T: ...
+
+
+def from_layers(
+    cls: type[Territory] | None = None,
+    *,
+    boundaries: Layer,
+    buildings: Layer,
+    roads: Layer | None = None,
+    barriers: Layer | None = None,
+    register: pd.DataFrame | str | os.PathLike[str] | None = None,
+    on: str | tuple[str, str] | None = None,
+    address: str | tuple[str, str] | None = None,
+    counts: Sequence[str] | None = None,
+    encoding: str | None = None,
+    parent: str | None = None,
+    population: str = "residents",
+    households: str | None = "households",
+    road_class: str | None = "kind",
+    shrink: float = 0.4,
+    segment: float = 2.0,
+    **territory: Any,
+) -> Territory:
     """Build a territory of one unit per building from raw layers; see the module docstring.
 
     ``cls`` is the class to build (``Territory`` by default; the classmethod

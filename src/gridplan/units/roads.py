@@ -23,7 +23,7 @@ of the grid boundaries lies on them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -32,12 +32,15 @@ import shapely
 from gridplan.errors import ColumnError
 from gridplan.units.tessellate import _in_crs, _lines
 
+if TYPE_CHECKING:
+    from gridplan.territory import Territory
+
 __all__ = ["mark_roads"]
 
 _SAMPLES = (0.25, 0.75, 0.5)
 
 
-def _shared_lines(territory: Any) -> tuple[list[tuple[Any, Any]], np.ndarray]:
+def _shared_lines(territory: Territory) -> tuple[list[tuple[Any, Any]], np.ndarray]:
     """The graph's edges and the linear part of the boundary each pair shares."""
     edges = list(territory.graph.edges())
     geom = territory.units.geometry
@@ -82,7 +85,7 @@ def _near(
 
 
 def mark_roads(
-    territory: Any,
+    territory: Territory,
     roads: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
     *,
