@@ -146,6 +146,7 @@ def test_scenario_roads_key_gives_walking_distances(tmp_path):
         data = json.loads((out / "allocation.json").read_text())
         assert data["distance"] == want
         assert (out / "life_circles.csv").exists() == (want == "walking")
+        assert (out / "patrol.csv").exists() == (want == "walking")
 
 
 def _river_lines():
@@ -196,6 +197,10 @@ def test_scenario_with_roads_writes_life_circles_of_the_plan_units(tmp_path):
     result = run_scenario(parse_scenario(raw, base=tmp_path), tmp_path / "out")
     assert result.allocation.distance == "walking"
     table = pd.read_csv(tmp_path / "out" / "life_circles.csv")
+    walks = pd.read_csv(tmp_path / "out" / "patrol.csv", encoding="utf-8-sig")
+    assert sorted(walks["grid"]) == sorted(result.plan.grids.index.astype(str))
+    assert walks["units"].sum() == len(units)  # every unit belongs to one grid's walk
+    assert (walks["patrol_m"].dropna() >= 0).all()
     assert sorted(set(table["level"])) == ["community", "grid", "total"]
     total = table[table["level"] == "total"].iloc[0]
     assert total["population"] == units["pop"].sum() and total["households"] == units["hh"].sum()

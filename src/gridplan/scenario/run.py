@@ -65,7 +65,7 @@ METRIC_UNITS = {
 }
 
 # Written only when a roads file is given (walking distances); the demo writes none of them.
-WALKING_FILES = frozenset({"life_circles.csv"})
+WALKING_FILES = frozenset({"life_circles.csv", "patrol.csv"})
 
 Progress = Callable[[str], None]
 
@@ -79,6 +79,7 @@ class RunResult:
     allocation: Allocation | None = None
     files: list[Path] = field(default_factory=list)
     life_circles: LifeCircles | None = None  # when a roads file was given
+    patrol: pd.DataFrame | None = None  # per grid, the walk from its service point (roads given)
     streets: gpd.GeoDataFrame | None = None  # context layer for the maps (layers["streets"])
 
 
@@ -152,6 +153,7 @@ def run_scenario(
             network=network,
         )
         result.life_circles = _life_circles(result.allocation, network, plan)
+        result.patrol = _patrol(result.allocation, network, plan)
     step("writing outputs")
     result.files = write_outputs(result, out_dir, cfg)
     return result
@@ -227,6 +229,17 @@ def _life_circles(
     return allocation.life_circles(network, units)
 
 
+def _patrol(
+    allocation: Allocation, network: Network | None, units: GridPlan | None
+) -> pd.DataFrame | None:
+    """Per grid, the walk from its service point to its farthest unit (None without roads)."""
+    if network is None or allocation.sites is None:
+        return None
+    from gridplan.coverage import patrol
+
+    return patrol(allocation, network, units)
+
+
 def run_allocation(
     grids: str | gpd.GeoDataFrame,
     out_dir: str | os.PathLike[str],
@@ -270,6 +283,7 @@ def run_allocation(
     )
     result = RunResult(territory=None, allocation=allocation)
     result.life_circles = _life_circles(allocation, network, None)
+    result.patrol = _patrol(allocation, network, None)
     step("writing outputs")
     output = {"map": map, "tiles": None, "lang": lang}
     result.files = write_outputs(result, out_dir, {"output": output})
@@ -304,6 +318,8 @@ def write_outputs(
                     write_csv(table, stage / f"{name}.csv")
             if result.life_circles is not None:
                 write_csv(result.life_circles.table(), stage / "life_circles.csv")
+            if result.patrol is not None:
+                write_csv(result.patrol, stage / "patrol.csv")
         if cfg["output"]["map"]:
             from gridplan.maps import save_html
 
