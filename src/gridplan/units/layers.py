@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import geopandas as gpd
 import pandas as pd
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["from_layers"]
 
 Layer: TypeAlias = "gpd.GeoDataFrame | str | os.PathLike[str]"
-_T = TypeVar("_T", bound="Territory")
 
 
 def _layer(value: Layer | None, what: str) -> gpd.GeoDataFrame | None:
@@ -51,52 +50,6 @@ def _layer(value: Layer | None, what: str) -> gpd.GeoDataFrame | None:
     if isinstance(value, str | os.PathLike):
         return read_layer(value, what)
     raise InputError(f"{what} must be a GeoDataFrame or a file path, not {type(value).__name__}.")
-
-
-@overload
-def from_layers(
-    cls: None = None,
-    *,
-    boundaries: Layer,
-    buildings: Layer,
-    roads: Layer | None = None,
-    barriers: Layer | None = None,
-    register: pd.DataFrame | str | os.PathLike[str] | None = None,
-    on: str | tuple[str, str] | None = None,
-    address: str | tuple[str, str] | None = None,
-    counts: Sequence[str] | None = None,
-    encoding: str | None = None,
-    parent: str | None = None,
-    population: str = "residents",
-    households: str | None = "households",
-    road_class: str | None = "kind",
-    shrink: float = 0.4,
-    segment: float = 2.0,
-    **territory: Any,
-) -> Territory: ...
-
-
-@overload
-def from_layers(
-    cls: type[_T],
-    *,
-    boundaries: Layer,
-    buildings: Layer,
-    roads: Layer | None = None,
-    barriers: Layer | None = None,
-    register: pd.DataFrame | str | os.PathLike[str] | None = None,
-    on: str | tuple[str, str] | None = None,
-    address: str | tuple[str, str] | None = None,
-    counts: Sequence[str] | None = None,
-    encoding: str | None = None,
-    parent: str | None = None,
-    population: str = "residents",
-    households: str | None = "households",
-    road_class: str | None = "kind",
-    shrink: float = 0.4,
-    segment: float = 2.0,
-    **territory: Any,
-) -> _T: ...
 
 
 def from_layers(
