@@ -29,7 +29,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests benchmarks sample_data
+	$(BIN)/ruff check src tests benchmarks sample_data notebooks
 	$(BIN)/ruff format --check src tests benchmarks sample_data
 
 # Message catalogues (src/gridplan/locale): extract the marked texts, merge them into
