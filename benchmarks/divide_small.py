@@ -20,7 +20,6 @@ import json
 import os
 import sys
 import time
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from divide_exact import bfs_subset
 from divide_synth import voronoi_blocks
 from gridplan import Territory
 from gridplan.division import divide
@@ -46,18 +46,10 @@ def _providence_subsets(seeds: int) -> Iterator[tuple[str, int, Territory, str, 
     import geopandas as gpd
 
     full = Territory(gpd.read_file(PROV), population="TOTPOP")
-    ids = list(full.units.index)
     for n, k in PROV_CASES:
         for s in range(seeds):
             start = PROV_STARTS[s % len(PROV_STARTS)] + 7 * (s // len(PROV_STARTS))
-            seen, queue = [ids[start]], deque([ids[start]])
-            while queue and len(seen) < n:
-                for v in sorted(full.graph.neighbors(queue.popleft())):
-                    if v not in seen and len(seen) < n:
-                        seen.append(v)
-                        queue.append(v)
-            units = full.units.loc[sorted(seen)].reset_index(drop=True)
-            t = Territory(units, population="TOTPOP")
+            t = bfs_subset(full, n, start, population="TOTPOP")
             yield f"Providence {n} blocks / {k} grids", s, t, "population", k
 
 
